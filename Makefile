@@ -1,0 +1,58 @@
+# Two commands for a newcomer: `make run` (the gateway, embedded defaults) and `make test`.
+# Both install what they need first: Debian packages, the venv, and the npm bundle.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+BRIDGE := session_host/bridge
+WAJS := $(BRIDGE)/node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
+
+.PHONY: run test bench demo deps system venv bundle migrate lint format tf-check clean
+
+run: deps ## Run the gateway locally (SQLite, a local Redis, gunicorn on $$PORT or 8080)
+	scripts/run.sh
+
+test: deps ## Lint and run every test against real Redis, PostgreSQL and Chromium
+	scripts/services.sh
+	scripts/test.sh
+
+bench: deps ## Measure latency, memory and restore time; writes bench/results/latest.json
+	scripts/services.sh
+	$(PY) -m bench
+
+demo: deps ## Run the whole inbound loop offline against the simulator and exit
+	$(PY) -m simulator.demo
+
+deps: system venv bundle
+
+system:
+	scripts/ensure-system.sh
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+bundle: $(WAJS)
+
+$(WAJS): $(BRIDGE)/package.json $(BRIDGE)/package-lock.json
+	cd $(BRIDGE) && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)
+	test -f $@ && touch $@
+
+migrate: venv ## Create or upgrade the database schema
+	$(PY) -m functions.migrate
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

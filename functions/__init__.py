@@ -1,0 +1,1 @@
+"""Stateless HTTP edge of the gateway: auth, validation, AI proxy, metadata, job enqueueing."""

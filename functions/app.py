@@ -1,0 +1,79 @@
+"""Application factory: settings, connections, blueprints and the one error handler."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+import sqlalchemy.exc
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from contract import logs
+from functions import db, redis_client, tracing
+from functions.config import Settings, get_settings
+from functions.errors import ApiError, PayloadTooLarge
+from functions.routes import agents, internal, ops, sessions
+
+log = logs.get_logger(__name__)
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "INVALID_PAYLOAD"}
+
+
+def error_body(code: str, message: str, status: int):
+    """Render the standard error envelope."""
+    body = {"error": {"code": code, "message": message, "traceId": tracing.current_trace_id()}}
+    return jsonify(body), status
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        if exc.status >= 500:
+            log.warning("request failed", code=exc.code, reason=exc.message)
+        return error_body(exc.code, exc.message, exc.status)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc: RequestEntityTooLarge):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return _api_error(PayloadTooLarge(f"request body is larger than {limit} bytes"))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        return error_body(_HTTP_CODES.get(status, "HTTP_ERROR"), exc.description or exc.name, status)
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def _redis_down(exc: Exception):
+        log.error("redis unavailable", error=str(exc))
+        return error_body("SERVICE_UNAVAILABLE", "Redis is unavailable; try again shortly", 503)
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    def _database_down(exc: Exception):
+        log.error("database unavailable", error=str(exc).splitlines()[0])
+        return error_body("SERVICE_UNAVAILABLE", "the database is unavailable; try again shortly", 503)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_body("INTERNAL_ERROR", "internal error", 500)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app (once per process; the Lambda entry reuses it across invocations)."""
+    settings = settings or get_settings()
+    logs.configure_logging(settings.log_level, service="functions")
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["STARTED_AT"] = time.time()
+    app.json.sort_keys = False
+    db.init_app(app, settings.database_url, settings.db_pool_size)
+    redis_client.init_app(app, settings.redis_url, settings.host_ttl_seconds)
+    tracing.init_app(app)
+    _register_error_handlers(app)
+    for module in (ops, sessions, agents, internal):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,106 @@
+"""One validated settings object for the functions: every variable, its default and meaning.
+
+Order of precedence: explicit keyword argument, then environment, then the default here.
+A missing or malformed variable stops start-up with one line naming it.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_EVENTS_SECRET = "dev-only-events-secret-change-me"  # noqa: S105 - refused in production
+
+
+class Settings(BaseSettings):
+    """Configuration of the API and its workers, read from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "test", "production"] = Field(
+        "development", description="Deployment kind; production makes secrets mandatory."
+    )
+    port: int = Field(8080, ge=1, le=65535, description="Port gunicorn listens on locally.")
+    database_url: str = Field(
+        "sqlite:///var/gateway.db", description="postgres://… (production) or sqlite:///path."
+    )
+    db_pool_size: int = Field(5, ge=1, le=100, description="Connections per process (Postgres).")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for state, jobs, limits.")
+    admin_token: str | None = Field(
+        None, description="Bearer token required on /sessions*; set it in production."
+    )
+    events_secret: str = Field(
+        DEV_EVENTS_SECRET, description="HMAC secret shared with session hosts for /internal/events."
+    )
+    ai_backend_url: str = Field(
+        "http://127.0.0.1:8090", description="Base URL of the AI backend (agent default endpoint)."
+    )
+    ai_timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one AI backend call.")
+    developer_jid: str | None = Field(None, description="WhatsApp JID alerted on inbound failures.")
+    temp_dir: str = Field("var/tmp", description="Where media previews are written (24 h).")
+    media_bucket: str | None = Field(None, description="S3 bucket for media instead of TEMP_DIR.")
+    media_max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest media accepted.")
+    media_url_allowlist: str = Field(
+        "", description="Comma-separated hosts/CIDRs a media URL may resolve to despite being private."
+    )
+    qr_wait_seconds: float = Field(60.0, gt=0, le=900, description="How long QR requests wait.")
+    send_wait_seconds: float = Field(
+        25.0, ge=0, le=900, description="How long a send waits for delivery before answering 202."
+    )
+    host_ttl_seconds: float = Field(
+        15.0, gt=0, description="A session host silent for this long is considered dead."
+    )
+    rate_limit_per_minute: int = Field(100, gt=0, description="Messages per agent per minute.")
+    rate_limit_burst: int = Field(100, gt=0, description="Bucket size of the per-agent limiter.")
+    rate_limit_max_waiting: int = Field(500, ge=0, description="Queued sends per agent before 429.")
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, gt=0, description="Largest request body (10 MB media as base64 fits)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of every process."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("postgres://", "postgresql://", "postgresql+psycopg2://", "sqlite:///")):
+            raise ValueError("must start with postgres://, postgresql:// or sqlite:///")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        if self.app_env == "production" and self.events_secret == DEV_EVENTS_SECRET:
+            raise ValueError("EVENTS_SECRET must be set in production")
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or exit with a one-line message naming the bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]).upper() or "configuration"
+        sys.exit(f"configuration error: {name}: {first['msg']}")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return this process's settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,63 @@
+"""Enqueue host jobs and wait for their outcome with a deadline (blocking on Redis)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.results import Result
+
+from contract import jobs
+from functions.redis_client import get_rq_redis
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a job: finished (with its value), failed (with a reason) or pending."""
+
+    status: str
+    value: Any = None
+    reason: str | None = None
+
+
+def enqueue(
+    name: jobs.JobName,
+    payload: jobs.JobPayload,
+    *,
+    host_id: str | None = None,
+    job_id: str | None = None,
+    timeout: int = 120,
+) -> Job:
+    """Put a job on the queue the contract assigns to it."""
+    job_id = job_id or f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
+    return jobs.enqueue(get_rq_redis(), name, payload, host_id=host_id, job_id=job_id, timeout=timeout)
+
+
+def failure_reason(exc_string: str | None) -> str:
+    """Return the last line of a job's traceback: the exception and its message."""
+    lines = [line for line in (exc_string or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "the job failed"
+
+
+def wait(job: Job, timeout: float) -> Outcome:
+    """Block until the job has a result or `timeout` seconds pass."""
+    result = job.latest_result(timeout=max(0, math.ceil(timeout)))
+    if result is None:
+        if job.get_status(refresh=True) == JobStatus.FAILED:
+            return Outcome("failed", reason="the job failed")
+        return Outcome("pending")
+    if result.type == Result.Type.SUCCESSFUL:
+        return Outcome("finished", value=result.return_value)
+    return Outcome("failed", reason=failure_reason(result.exc_string))
+
+
+def fetch(job_id: str) -> Job | None:
+    """Return a job by id, or None when it does not exist (or has expired)."""
+    try:
+        return Job.fetch(job_id, connection=get_rq_redis(), serializer=jobs.SERIALIZER)
+    except NoSuchJobError:
+        return None

@@ -1,0 +1,34 @@
+"""Apply events posted by session hosts: database status, and hand-off of inbound messages."""
+
+from __future__ import annotations
+
+from contract import logs
+from contract.events import EventType, SessionEvent
+from functions import repository
+from functions.db import get_engine
+from functions.redis_client import get_redis
+
+log = logs.get_logger(__name__)
+
+DEDUPE_TTL_SECONDS = 86400
+_STATUS_OF = {
+    EventType.QR: "awaiting_qr",
+    EventType.READY: "connected",
+    EventType.AUTH_FAILURE: "auth_failed",
+    EventType.DISCONNECTED: "disconnected",
+}
+
+
+def first_delivery(event: SessionEvent) -> bool:
+    """Return True the first time an event id is seen (hosts retry, so duplicates happen)."""
+    return bool(get_redis().set(f"wagw:event:{event.id}", "1", nx=True, ex=DEDUPE_TTL_SECONDS))
+
+
+def apply(event: SessionEvent) -> None:
+    """Update the record's status for session events; queue inbound messages."""
+    status = _STATUS_OF.get(event.type)
+    if status is not None:
+        repository.set_status(get_engine(), event.agent_id, status, at=event.at)
+        log.info("session status", status=status, host=event.host_id, reason=event.reason)
+    elif event.type is EventType.MESSAGE:
+        log.info("inbound message received", messageId=event.message and event.message.id)

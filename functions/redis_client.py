@@ -1,0 +1,51 @@
+"""Redis connections of the functions: one decoding client for state, one raw for RQ."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask, current_app
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from contract.hosts import HostRegistry
+from contract.live import LiveStateStore
+
+
+def _client(url: str, decode: bool) -> redis.Redis:
+    return redis.Redis.from_url(
+        url,
+        decode_responses=decode,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+    )
+
+
+def init_app(app: Flask, redis_url: str, host_ttl: float) -> None:
+    """Attach Redis clients and the contract stores to the app."""
+    state = _client(redis_url, decode=True)
+    app.extensions["redis"] = state
+    app.extensions["redis_rq"] = _client(redis_url, decode=False)
+    app.extensions["live_state"] = LiveStateStore(state)
+    app.extensions["host_registry"] = HostRegistry(state, ttl=host_ttl)
+
+
+def get_redis() -> redis.Redis:
+    """Return the decoding Redis client (strings in, strings out)."""
+    return current_app.extensions["redis"]
+
+
+def get_rq_redis() -> redis.Redis:
+    """Return the raw Redis client RQ needs (bytes)."""
+    return current_app.extensions["redis_rq"]
+
+
+def get_live_state() -> LiveStateStore:
+    """Return the live-state store."""
+    return current_app.extensions["live_state"]
+
+
+def get_host_registry() -> HostRegistry:
+    """Return the host registry."""
+    return current_app.extensions["host_registry"]

@@ -1,0 +1,122 @@
+"""Queries on `whatsapp_user` (owned here) and `api_keys` (read only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from contract.wire import utcnow
+from functions.db import api_keys, whatsapp_user
+
+STATUSES = ("awaiting_qr", "connected", "disconnected", "auth_failed")
+
+
+class AgentOwnedByAnotherUser(Exception):
+    """Raised when an agentId is already registered for a different userId."""
+
+
+def get_agent(engine: Engine, agent_id: str) -> RowMapping | None:
+    """Return the `whatsapp_user` row of an agent, or None."""
+    with engine.connect() as conn:
+        query = sa.select(whatsapp_user).where(whatsapp_user.c.agent_id == agent_id)
+        return conn.execute(query).mappings().first()
+
+
+def active_api_key(engine: Engine, user_id: str) -> str | None:
+    """Return the newest active `access_token` of a user from the shared `api_keys` table."""
+    query = (
+        sa.select(api_keys.c.access_token)
+        .where(api_keys.c.user_id == user_id, api_keys.c.is_active.is_(True))
+        .order_by(api_keys.c.created_at.desc(), api_keys.c.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).scalar()
+
+
+def upsert_agent(
+    engine: Engine,
+    *,
+    user_id: str,
+    agent_id: str,
+    agent_name: str,
+    api_key: str | None,
+    endpoint_url_run: str,
+) -> tuple[RowMapping, bool]:
+    """Insert or update an agent's record; return it and whether it was created."""
+    now = utcnow()
+    with engine.begin() as conn:
+        existing = (
+            conn.execute(
+                sa.select(whatsapp_user).where(whatsapp_user.c.agent_id == agent_id).with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        if existing is not None and existing["user_id"] != user_id:
+            raise AgentOwnedByAnotherUser(agent_id)
+        values: dict[str, Any] = {
+            "agent_name": agent_name,
+            "api_key": api_key,
+            "endpoint_url_run": endpoint_url_run,
+            "updated_at": now,
+        }
+        created = existing is None
+        try:
+            if created:
+                conn.execute(
+                    whatsapp_user.insert().values(
+                        user_id=user_id, agent_id=agent_id, status="awaiting_qr", created_at=now, **values
+                    )
+                )
+            else:
+                conn.execute(
+                    whatsapp_user.update().where(whatsapp_user.c.agent_id == agent_id).values(**values)
+                )
+        except IntegrityError as exc:
+            raise AgentOwnedByAnotherUser(agent_id) from exc
+        row = (
+            conn.execute(sa.select(whatsapp_user).where(whatsapp_user.c.agent_id == agent_id))
+            .mappings()
+            .one()
+        )
+    return row, created
+
+
+def delete_agent(engine: Engine, agent_id: str) -> bool:
+    """Delete an agent's record; return whether there was one."""
+    with engine.begin() as conn:
+        result = conn.execute(whatsapp_user.delete().where(whatsapp_user.c.agent_id == agent_id))
+        return result.rowcount > 0
+
+
+def set_status(engine: Engine, agent_id: str, status: str, at: datetime | None = None) -> bool:
+    """Record a session status change and its connected/disconnected timestamp."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    at = at or utcnow()
+    values: dict[str, Any] = {"status": status, "updated_at": at}
+    if status == "connected":
+        values["last_connected_at"] = at
+    elif status in ("disconnected", "auth_failed"):
+        values["last_disconnected_at"] = at
+    with engine.begin() as conn:
+        result = conn.execute(
+            whatsapp_user.update().where(whatsapp_user.c.agent_id == agent_id).values(**values)
+        )
+        return result.rowcount > 0
+
+
+def set_api_key(engine: Engine, agent_id: str, api_key: str) -> bool:
+    """Replace an agent's stored API key (used by the re-sync from `api_keys`)."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            whatsapp_user.update()
+            .where(whatsapp_user.c.agent_id == agent_id)
+            .values(api_key=api_key, updated_at=utcnow())
+        )
+        return result.rowcount > 0

@@ -1,0 +1,73 @@
+"""`/sessions` endpoints: create, status, delete, reconnect, QR and pairing code."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, current_app, jsonify, request
+
+from functions import sessions
+from functions.errors import InvalidPayload, Unauthorized
+from functions.schemas import CreateSessionRequest, DeleteSessionRequest, PairingCodeRequest
+from functions.validation import parse_body
+
+bp = Blueprint("sessions", __name__, url_prefix="/sessions")
+
+
+@bp.before_request
+def _require_admin_token() -> None:
+    token = current_app.config["SETTINGS"].admin_token
+    if not token:
+        return
+    given = request.headers.get("Authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+        raise Unauthorized("a valid admin Bearer token is required for /sessions")
+
+
+def _wait() -> float:
+    return sessions.wait_seconds(request.args.get("wait"))
+
+
+@bp.post("")
+def create_session():
+    """Create or update an agent's session and wait for its QR when not ready."""
+    body = parse_body(CreateSessionRequest)
+    view, created = sessions.create(body, _wait())
+    return jsonify(view), 201 if created else 200
+
+
+@bp.get("/<agent_id>")
+def get_session(agent_id: str):
+    """Return an agent's record and live state."""
+    return jsonify(sessions.status(agent_id))
+
+
+@bp.delete("/<agent_id>")
+def delete_session(agent_id: str):
+    """Stop an agent's session and delete its record."""
+    body = parse_body(DeleteSessionRequest, allow_empty=True)
+    flag = request.args.get("deleteAuth")
+    if flag is not None and flag.lower() not in ("true", "false", "1", "0"):
+        raise InvalidPayload("deleteAuth must be true or false")
+    delete_auth = body.deleteAuth or (flag or "").lower() in ("true", "1")
+    return jsonify(sessions.delete(agent_id, delete_auth))
+
+
+@bp.post("/<agent_id>/reconnect")
+def reconnect_session(agent_id: str):
+    """Restart an agent's session from a fresh login."""
+    return jsonify(sessions.reconnect(agent_id, _wait()))
+
+
+@bp.post("/<agent_id>/qr")
+def session_qr(agent_id: str):
+    """Return the QR code to scan, as a PNG in base64."""
+    return jsonify(sessions.qr(agent_id, _wait()))
+
+
+@bp.post("/<agent_id>/pairing-code")
+def session_pairing_code(agent_id: str):
+    """Return an 8-character code for linking by phone number."""
+    body = parse_body(PairingCodeRequest)
+    return jsonify(sessions.pairing_code(agent_id, body.phoneNumber, _wait()))

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Run the gateway on embedded defaults: SQLite, a local Redis (started here if none answers),
+# migrations, then the API under gunicorn. Ctrl-C stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mkdir -p var/run var/log
+export PORT="${PORT:-8080}"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///var/gateway.db}"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${REDIS_URL:-}" ]; then
+  export REDIS_URL="redis://127.0.0.1:6379/0"
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "starting a local redis-server on 127.0.0.1:6379 (logs: var/log/redis.log)"
+    redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --dir var \
+      >var/log/redis.log 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+fi
+
+.venv/bin/python -m functions.migrate
+echo "API on http://127.0.0.1:${PORT}  (health: /health)"
+.venv/bin/gunicorn -c functions/gunicorn_conf.py "functions.app:create_app()" &
+pids+=($!)
+wait -n "${pids[@]}"

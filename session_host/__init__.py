@@ -1,0 +1,1 @@
+"""Stateful daemon: one headless Chrome per agent driving WhatsApp Web, consuming RQ jobs."""

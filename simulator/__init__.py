@@ -1,0 +1,1 @@
+"""Offline stand-in for WhatsApp Web (page + control API) and a demo AI backend."""

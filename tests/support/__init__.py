@@ -1,0 +1,1 @@
+"""Helpers for tests: real processes started and stopped by pid, and condition waits."""
