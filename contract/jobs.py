@@ -52,10 +52,14 @@ HOST_JOBS = frozenset({JobName.ENSURE, JobName.DESTROY})
 
 
 class JobPayload(WireModel):
-    """Fields every job carries."""
+    """Fields every job carries.
+
+    `not_before` is the rate limiter's slot: the host must not perform the job earlier.
+    """
 
     agent_id: str
     trace_id: str | None = None
+    not_before: datetime | None = None
 
 
 class EnsureSession(JobPayload):

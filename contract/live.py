@@ -51,6 +51,9 @@ def live_key(agent_id: str) -> str:
     return f"{PREFIX}:agent:{agent_id}:live"
 
 
+ACTIVE_KEY = f"{PREFIX}:sessions:active"
+
+
 def live_channel(agent_id: str) -> str:
     """Return the pub/sub channel announcing changes of an agent's live state."""
     return f"{PREFIX}:agent:{agent_id}:live:changes"
@@ -108,6 +111,10 @@ class LiveStateStore:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.delete(key)
             pipe.hset(key, mapping=_to_hash(new))
+            if connected:
+                pipe.sadd(ACTIVE_KEY, agent_id)
+            else:
+                pipe.srem(ACTIVE_KEY, agent_id)
             pipe.publish(live_channel(agent_id), json.dumps(new.to_wire()))
             pipe.execute()
         return new
@@ -117,8 +124,13 @@ class LiveStateStore:
         gone = LiveState(agent_id=agent_id, state=SessionState.STOPPED, host=host, updated_at=utcnow())
         with self.client.pipeline(transaction=True) as pipe:
             pipe.delete(live_key(agent_id))
+            pipe.srem(ACTIVE_KEY, agent_id)
             pipe.publish(live_channel(agent_id), json.dumps(gone.to_wire()))
             pipe.execute()
+
+    def active_count(self) -> int:
+        """Return how many sessions are connected across the deployment."""
+        return self.client.scard(ACTIVE_KEY)
 
     def wait_for(
         self, agent_id: str, predicate: Callable[[LiveState], bool], timeout: float
