@@ -129,11 +129,8 @@ class HostRegistry:
         )
 
     def choose_host(self, now: float) -> HostInfo:
-        """Return the live host with the most free capacity (ties: lowest id)."""
-        hosts = self.live_hosts(now)
-        if not hosts:
-            raise NoLiveHost("no session host is running")
-        return max(hosts, key=lambda h: (h.free, _reverse(h.host_id)))
+        """Return the live host with the most free capacity (ties: lowest id); none when all are full."""
+        return _freest(self.live_hosts(now))
 
     def owner_of(self, agent_id: str) -> str | None:
         """Return the id of the host that owns an agent, if any."""
@@ -163,12 +160,19 @@ class HostRegistry:
             current = self.owner_of(agent_id)
             if current in live:
                 return live[current]
-            if not live:
-                raise NoLiveHost("no session host is running")
-            chosen = max(live.values(), key=lambda h: (h.free, _reverse(h.host_id)))
+            chosen = _freest(list(live.values()))
             if self.claim(agent_id, chosen.host_id, current):
                 return chosen
         raise NoLiveHost("could not place the agent on a session host")
+
+
+def _freest(hosts: list[HostInfo]) -> HostInfo:
+    if not hosts:
+        raise NoLiveHost("no session host is running")
+    best = max(hosts, key=lambda h: (h.free, _reverse(h.host_id)))
+    if best.free <= 0:
+        raise NoLiveHost(f"every session host is at capacity ({len(hosts)} running)")
+    return best
 
 
 def _reverse(host_id: str) -> tuple[int, ...]:
