@@ -1,0 +1,118 @@
+"""Live session state on a real Redis: the one setter, its published changes, and waiting."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from contract.live import ACTIVE_KEY, LiveStateStore, SessionState, live_channel, live_key, timestamps
+from tests.support.host import later
+
+
+@pytest.fixture
+def store(redis_client) -> LiveStateStore:
+    return LiveStateStore(redis_client)
+
+
+def test_no_state_until_a_host_reports_one(store):
+    assert store.get("a1") is None
+    assert timestamps(None) == {"qrUpdatedAt": None, "readyAt": None, "updatedAt": None}
+
+
+def test_set_state_stores_and_publishes(store, redis_client):
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(live_channel("a1"))
+
+    written = store.set_state("a1", SessionState.AWAITING_QR, host="h1", qr="2@abc,def")
+
+    assert store.get("a1") == written
+    assert written.qr == "2@abc,def" and written.qr_updated_at is not None
+    assert not written.is_ready
+    message = None
+    deadline = time.monotonic() + 5
+    while message is None and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=1)
+    assert message is not None
+    assert json.loads(message["data"])["qr"] == "2@abc,def"
+    pubsub.close()
+
+
+def test_connecting_clears_the_qr_and_counts_as_active(store):
+    store.set_state("a1", SessionState.AWAITING_QR, host="h1", qr="2@abc")
+
+    ready = store.set_state("a1", SessionState.CONNECTED, host="h1", qr="ignored")
+
+    assert ready.is_ready and ready.qr is None and ready.ready_at is not None
+    # when the QR was shown is kept for the API's timestamps
+    assert ready.qr_updated_at is not None
+    assert store.active_count() == 1
+    store.set_state("a1", SessionState.DISCONNECTED, host="h1", reason="logged out")
+    assert store.active_count() == 0
+    assert store.get("a1").reason == "logged out"
+
+
+def test_clear_forgets_the_state(store, redis_client):
+    store.set_state("a1", SessionState.CONNECTED, host="h1")
+
+    store.clear("a1", host="h1")
+
+    assert store.get("a1") is None
+    assert not redis_client.exists(live_key("a1"))
+    assert not redis_client.sismember(ACTIVE_KEY, "a1")
+
+
+def test_wait_for_returns_as_soon_as_the_qr_is_written(store):
+    # given: the host writes a QR 0.5 s from now; the wait allows 10 s
+    written_at: list[float] = []
+
+    def host_writes_qr() -> None:
+        written_at.append(time.monotonic())
+        store.set_state("a1", SessionState.AWAITING_QR, host="h1", qr="2@qr")
+
+    writer = later(0.5, host_writes_qr)
+
+    # when
+    started = time.monotonic()
+    state = store.wait_for("a1", lambda s: bool(s.qr), timeout=10)
+    returned = time.monotonic()
+    writer.join(5)
+
+    # then: it returned right after the write, far from the 10 s deadline
+    assert state is not None and state.qr == "2@qr"
+    assert written_at and returned - written_at[0] < 1.0
+    assert returned - started < 3.0
+
+
+def test_wait_for_ignores_changes_that_do_not_match(store):
+    first = later(0.2, lambda: store.set_state("a1", SessionState.STARTING, host="h1"))
+    second = later(0.4, lambda: store.set_state("a1", SessionState.AWAITING_QR, host="h1", qr="2@late"))
+
+    state = store.wait_for("a1", lambda s: bool(s.qr), timeout=10)
+    first.join(5)
+    second.join(5)
+
+    assert state is not None and state.qr == "2@late"
+
+
+def test_wait_for_returns_the_current_state_at_once(store):
+    store.set_state("a1", SessionState.CONNECTED, host="h1")
+
+    started = time.monotonic()
+    state = store.wait_for("a1", lambda s: s.is_ready, timeout=10)
+
+    assert state is not None and state.is_ready
+    assert time.monotonic() - started < 1.0
+
+
+def test_wait_for_times_out_cleanly(store, redis_client):
+    started = time.monotonic()
+
+    state = store.wait_for("a1", lambda s: bool(s.qr), timeout=1.0)
+
+    elapsed = time.monotonic() - started
+    assert state is None
+    assert 0.9 <= elapsed < 3.0
+    # the subscription was closed: nobody is left listening on the channel
+    assert redis_client.pubsub_numsub(live_channel("a1")) == [(live_channel("a1"), 0)]
