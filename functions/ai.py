@@ -1,0 +1,113 @@
+"""Call an agent's AI backend and pull the reply string out of whatever shape it answers."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import requests
+
+from contract import logs, metrics
+from functions.errors import AiDownstreamError, AiTimeout
+
+log = logs.get_logger(__name__)
+
+REPLY_KEYS = ("reply", "output", "response")
+# Connecting should be quick even when the model is slow; the full timeout is for the answer.
+CONNECT_TIMEOUT_SECONDS = 5.0
+_session = requests.Session()
+
+
+@dataclass(frozen=True)
+class AiResult:
+    """The AI's reply (None when it chose not to answer), how long it took, and the raw body."""
+
+    reply: str | None
+    latency_seconds: float
+    raw: object
+
+
+def endpoint_for(endpoint_url_run: str | None, agent_id: str, ai_backend_url: str) -> str:
+    """Return the record's endpoint, else `${AI_BACKEND_URL}/agents/{agentId}/execute`."""
+    if endpoint_url_run and endpoint_url_run.strip():
+        return endpoint_url_run.strip()
+    return f"{ai_backend_url.rstrip('/')}/agents/{agent_id}/execute"
+
+
+def extract_reply(body: Any, _depth: int = 0) -> str | None:
+    """Return the reply string from `reply`/`output`/`response` (also under `data`), or a plain string."""
+    if isinstance(body, str):
+        return body.strip() or None
+    if not isinstance(body, dict) or _depth > 3:
+        return None
+    for key in REPLY_KEYS:
+        value = body.get(key)
+        if isinstance(value, str):
+            return value.strip() or None
+        if isinstance(value, dict):
+            nested = extract_reply(value, _depth + 1)
+            if nested is not None:
+                return nested
+    if "data" in body:
+        return extract_reply(body["data"], _depth + 1)
+    return None
+
+
+def _parse(response: requests.Response) -> object:
+    text = response.text
+    content_type = response.headers.get("Content-Type", "").lower()
+    looks_json = "json" in content_type or text.lstrip().startswith(("{", "["))
+    if not looks_json:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise AiDownstreamError("the AI backend answered a body that is not valid JSON") from exc
+
+
+def call_ai(
+    *,
+    endpoint: str,
+    api_key: str | None,
+    payload: dict,
+    timeout: float,
+    redis_client: redis.Redis | None = None,
+) -> AiResult:
+    """POST the payload to the AI backend with the agent's Bearer key and return its reply."""
+    headers = {"Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    started = time.monotonic()
+    try:
+        response = _session.post(
+            endpoint,
+            json=payload,
+            headers=headers,
+            timeout=(min(CONNECT_TIMEOUT_SECONDS, timeout), timeout),
+            allow_redirects=False,
+        )
+    except requests.Timeout as exc:
+        _observe(redis_client, time.monotonic() - started)
+        raise AiTimeout(f"the AI backend did not answer within {timeout:g} seconds") from exc
+    except requests.RequestException as exc:
+        raise AiDownstreamError(f"the AI backend could not be reached: {type(exc).__name__}") from exc
+    latency = time.monotonic() - started
+    _observe(redis_client, latency)
+    if not 200 <= response.status_code < 300:
+        log.warning("ai backend error", status=response.status_code, body=response.text[:300])
+        raise AiDownstreamError(f"the AI backend answered HTTP {response.status_code}")
+    raw = _parse(response)
+    return AiResult(reply=extract_reply(raw), latency_seconds=latency, raw=raw)
+
+
+def _observe(client: redis.Redis | None, seconds: float) -> None:
+    if client is None:
+        return
+    try:
+        metrics.observe(client, metrics.AI_LATENCY, seconds)
+    except redis.RedisError as exc:
+        # A metric must never turn a good AI answer into an error.
+        log.warning("could not record ai latency", error=str(exc))
