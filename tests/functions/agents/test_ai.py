@@ -64,7 +64,13 @@ def test_plain_text_body_is_the_reply(ai_backend: FakeServer):
 def test_timeout_maps_to_ai_timeout(ai_backend: FakeServer, redis_client):
     ai_backend.json_route("POST", PATH, 200, {"reply": "late"}, delay=1.5)
     with pytest.raises(AiTimeout):
-        call_ai(endpoint=ai_backend.url + PATH, api_key="k", payload=PAYLOAD, timeout=0.3, redis_client=redis_client)
+        call_ai(
+            endpoint=ai_backend.url + PATH,
+            api_key="k",
+            payload=PAYLOAD,
+            timeout=0.3,
+            redis_client=redis_client,
+        )
     assert redis_client.hget(metrics.histogram_key(metrics.AI_LATENCY), "count") == "1"
 
 
