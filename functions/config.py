@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     )
     ai_timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one AI backend call.")
     developer_jid: str | None = Field(None, description="WhatsApp JID alerted on inbound failures.")
+    alert_throttle_seconds: float = Field(
+        300.0, ge=0, description="At most one developer alert per agent in this many seconds."
+    )
+    inbound_lease_seconds: float = Field(
+        15.0, gt=0, description="A dead worker's in-flight inbound message is retried after this long."
+    )
+    inbound_sweep_seconds: float = Field(
+        5.0, gt=0, description="How often each worker looks for chats a dead worker left unfinished."
+    )
+    inbound_max_attempts: int = Field(
+        5, ge=1, description="Tries of one inbound message on unexpected errors before giving up."
+    )
     temp_dir: str = Field("var/tmp", description="Where media previews are written (24 h).")
     media_bucket: str | None = Field(None, description="S3 bucket for media instead of TEMP_DIR.")
     media_max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest media accepted.")
@@ -69,6 +81,15 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    auth_resync_debounce_seconds: float = Field(
+        60.0, gt=0, description="At most one api_keys re-sync per agent per this many seconds."
+    )
+    idempotency_ttl_seconds: int = Field(
+        86400, gt=0, description="How long an Idempotency-Key keeps returning its first result."
+    )
+    media_fetch_timeout_seconds: float = Field(
+        20.0, gt=0, description="Connect/read timeout when downloading a media URL."
+    )
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

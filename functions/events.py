@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from contract import logs
 from contract.events import EventType, SessionEvent
-from functions import repository
+from functions import inbound, repository
 from functions.db import get_engine
 from functions.redis_client import get_redis
 
@@ -21,7 +23,11 @@ _STATUS_OF = {
 
 def first_delivery(event: SessionEvent) -> bool:
     """Return True the first time an event id is seen (hosts retry, so duplicates happen)."""
-    return bool(get_redis().set(f"wagw:event:{event.id}", "1", nx=True, ex=DEDUPE_TTL_SECONDS))
+    return bool(get_redis().set(_dedupe_key(event), "1", nx=True, ex=DEDUPE_TTL_SECONDS))
+
+
+def _dedupe_key(event: SessionEvent) -> str:
+    return f"wagw:event:{event.id}"
 
 
 def apply(event: SessionEvent) -> None:
@@ -31,4 +37,9 @@ def apply(event: SessionEvent) -> None:
         repository.set_status(get_engine(), event.agent_id, status, at=event.at)
         log.info("session status", status=status, host=event.host_id, reason=event.reason)
     elif event.type is EventType.MESSAGE:
-        log.info("inbound message received", messageId=event.message and event.message.id)
+        try:
+            inbound.accept(inbound.Deps.of(current_app._get_current_object()), event)
+        except Exception:
+            # Let the host's retry of this event id through instead of dropping it as a duplicate.
+            get_redis().delete(_dedupe_key(event))
+            raise

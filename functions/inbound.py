@@ -1,0 +1,370 @@
+"""Inbound WhatsApp messages: which reach the AI, the AI payload, and the hand-off to workers.
+
+A message event from a host is filtered here (in the API process, so ignored messages
+cost no queue round trip), de-duplicated by WhatsApp message id, appended to its chat's
+mailbox, and a drain job is queued on the inbound RQ queue for `python -m functions.worker`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import redis
+from flask import Flask
+from rq import Queue
+from sqlalchemy.engine import Engine
+
+from contract import jobs, logs, metrics
+from contract.events import InboundMessage, SessionEvent
+from contract.jid import is_group, jid_user
+from contract.wire import utcnow
+from functions import ai, alerts, repository
+from functions.config import Settings
+from functions.errors import AiDownstreamError, AiTimeout, RateLimited
+from functions.mailbox import KEY_PREFIX, Chat, Mailboxes
+from functions.ratelimit import RateLimiter
+
+log = logs.get_logger(__name__)
+
+IGNORED = "messages_ignored_total"
+DEFAULT_PARAMETERS = {"max_steps": 5}
+DRAIN_JOB = "functions.worker.drain"
+# One drain may handle many messages, each waiting up to a limiter slot plus the AI timeout.
+DRAIN_JOB_TIMEOUT = 1800
+DONE_TTL_SECONDS = 2 * 86400
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s\-().]{3,}\d")
+
+
+class Ignore(StrEnum):
+    """Why an inbound message does not reach the AI (the metric's `reason` label)."""
+
+    STATUS = "status"
+    BROADCAST = "broadcast"
+    NEWSLETTER = "newsletter"
+    FROM_ME = "from_me"
+    GROUP_WITHOUT_MENTION = "group_without_mention"
+    NOT_TEXT = "not_text"
+    EMPTY = "empty_text"
+    UNKNOWN_AGENT = "unknown_agent"
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What inbound handling needs, built once per process."""
+
+    settings: Settings
+    redis: redis.Redis
+    rq_redis: redis.Redis
+    engine: Engine
+    mailboxes: Mailboxes
+    limiter: RateLimiter
+
+    @classmethod
+    def of(cls, app: Flask) -> Deps:
+        """Return the app's inbound dependencies (created on first use)."""
+        deps = app.extensions.get("inbound_deps")
+        if deps is None:
+            settings: Settings = app.config["SETTINGS"]
+            client = app.extensions["redis"]
+            deps = cls(
+                settings=settings,
+                redis=client,
+                rq_redis=app.extensions["redis_rq"],
+                engine=app.extensions["db_engine"],
+                mailboxes=Mailboxes(client),
+                limiter=RateLimiter(
+                    client,
+                    settings.rate_limit_per_minute,
+                    settings.rate_limit_burst,
+                    settings.rate_limit_max_waiting,
+                ),
+            )
+            app.extensions["inbound_deps"] = deps
+        return deps
+
+
+def bot_number(message: InboundMessage) -> str | None:
+    """Return the digits of the bot's own number, when the host told us its JID."""
+    if not message.bot_id:
+        return None
+    return jid_user(message.bot_id).split(":", 1)[0] or None
+
+
+def mentions_bot(message: InboundMessage) -> bool:
+    """Tell whether a group message mentions the bot or contains its number."""
+    number = bot_number(message)
+    if number is None:
+        return False
+    if any(jid_user(m).split(":", 1)[0] == number for m in message.mentioned_ids):
+        return True
+    if number in message.body:
+        return True
+    return any(re.sub(r"\D", "", run) == number for run in _DIGIT_RUN.findall(message.body))
+
+
+def ignore_reason(message: InboundMessage) -> Ignore | None:
+    """Return why a message must not reach the AI, or None when it must (the seed's filters)."""
+    chat = message.chat_id
+    if message.is_status or chat == "status@broadcast":
+        return Ignore.STATUS
+    if message.is_newsletter or chat.endswith("@newsletter"):
+        return Ignore.NEWSLETTER
+    if message.is_broadcast or chat.endswith("@broadcast"):
+        return Ignore.BROADCAST
+    if message.from_me:
+        return Ignore.FROM_ME
+    if (message.is_group or is_group(chat)) and not mentions_bot(message):
+        return Ignore.GROUP_WITHOUT_MENTION
+    if message.type != "chat":
+        return Ignore.NOT_TEXT
+    if not message.body.strip():
+        return Ignore.EMPTY
+    return None
+
+
+def ai_payload(message: InboundMessage, agent_id: str, trace_id: str) -> dict[str, Any]:
+    """Build the AI request: the text, the sender as session, and who/where it came from."""
+    return {
+        "input": message.body,
+        "parameters": dict(DEFAULT_PARAMETERS),
+        "session_id": message.sender,
+        "metadata": {
+            "source": "whatsapp",
+            "agentId": agent_id,
+            "messageId": message.id,
+            "from": message.sender,
+            "whatsappName": message.notify_name,
+            "chatId": message.chat_id,
+            "chatName": message.chat_name,
+            "isGroup": message.is_group or is_group(message.chat_id),
+            "timestamp": message.timestamp,
+            "traceId": trace_id,
+        },
+    }
+
+
+def entry_for(message: InboundMessage, agent_id: str, trace_id: str) -> str:
+    """Serialise one mailbox entry."""
+    return json.dumps(
+        {"agentId": agent_id, "traceId": trace_id, "queuedAt": time.time(), "message": message.to_wire()}
+    )
+
+
+def count_ignored(client: redis.Redis, reason: Ignore) -> None:
+    """Count an ignored message by reason."""
+    metrics.incr(client, IGNORED, {"reason": reason.value})
+
+
+def accept(deps: Deps, event: SessionEvent) -> bool:
+    """Hand a message event to the workers; return False for an ignored or repeated message."""
+    message = event.message
+    if message is None:
+        log.warning("message event without a message", eventId=event.id)
+        return False
+    trace_id = event.trace_id or uuid.uuid4().hex
+    logs.bind(trace_id=trace_id, agent_id=event.agent_id)
+    reason = ignore_reason(message)
+    chat = Chat(event.agent_id, message.chat_id)
+    entry = None if reason else entry_for(message, event.agent_id, trace_id)
+    if not deps.mailboxes.accept(chat, message.id, entry):
+        log.info("inbound message already accepted", messageId=message.id)
+        return False
+    metrics.incr(deps.redis, metrics.MESSAGES_RECEIVED)
+    if reason is not None:
+        count_ignored(deps.redis, reason)
+        log.info("inbound message ignored", messageId=message.id, reason=reason.value)
+        return False
+    try:
+        enqueue_drain(deps.rq_redis, chat, trace_id=trace_id, message_id=message.id)
+    except redis.RedisError as exc:
+        # The message is already in its mailbox: a worker's sweeper drains it a little later.
+        log.warning("could not queue the inbound drain", messageId=message.id, error=str(exc))
+    log.info("inbound message queued", messageId=message.id, chatId=message.chat_id)
+    return True
+
+
+def enqueue_drain(rq_redis: redis.Redis, chat: Chat, *, trace_id: str | None, message_id: str | None) -> None:
+    """Queue a job that handles a chat's pending messages."""
+    queue = Queue(jobs.INBOUND_QUEUE, connection=rq_redis, serializer=jobs.SERIALIZER)
+    queue.enqueue_call(
+        DRAIN_JOB,
+        args=(
+            {"agentId": chat.agent_id, "chatId": chat.chat_id, "messageId": message_id, "traceId": trace_id},
+        ),
+        job_id=f"inbound-{uuid.uuid4().hex}",
+        timeout=DRAIN_JOB_TIMEOUT,
+        result_ttl=600,
+        failure_ttl=7 * 86400,
+        description=f"inbound {chat.agent_id} {chat.chat_id}",
+        meta={"agentId": chat.agent_id, "traceId": trace_id},
+    )
+
+
+def done_key(agent_id: str, message_id: str) -> str:
+    """Return the key marking a message as answered (or given up on): its outcome."""
+    return f"{KEY_PREFIX}:done:{agent_id}:{message_id}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One mailbox entry, parsed."""
+
+    raw: str
+    agent_id: str
+    trace_id: str
+    message: InboundMessage
+
+    @classmethod
+    def parse(cls, raw: str) -> Entry:
+        """Parse a mailbox entry."""
+        data = json.loads(raw)
+        return cls(raw, data["agentId"], data["traceId"], InboundMessage.from_wire(data["message"]))
+
+    @property
+    def reply_chat(self) -> str:
+        """Return where the answer goes: the chat the message came from."""
+        return self.message.chat_id
+
+
+def handle(deps: Deps, entry: Entry) -> str:
+    """Answer one message: typing on, AI through the limiter, reply or alert, typing off."""
+    message, agent_id = entry.message, entry.agent_id
+    logs.bind(trace_id=entry.trace_id, agent_id=agent_id)
+    done = done_key(agent_id, message.id)
+    if deps.redis.exists(done):
+        return "already_done"
+    record = repository.get_agent(deps.engine, agent_id)
+    if record is None:
+        count_ignored(deps.redis, Ignore.UNKNOWN_AGENT)
+        _commit(deps, done, "unknown_agent", [])
+        return "unknown_agent"
+    _enqueue(deps, _typing(entry, True))
+    try:
+        reply = _ask_ai(deps, entry, record)
+        outgoing: list[jobs.JobPayload] = []
+        if reply:
+            outgoing.append(
+                jobs.SendText(
+                    agent_id=agent_id,
+                    trace_id=entry.trace_id,
+                    to=entry.reply_chat,
+                    text=reply,
+                    quoted_message_id=message.id if is_group(message.chat_id) else None,
+                    not_before=_slot(deps, agent_id),
+                )
+            )
+    except (AiTimeout, AiDownstreamError, RateLimited) as exc:
+        return fail(deps, entry, exc.code, exc.message)
+    except Exception:
+        # Retried by the drain; "typing…" must not hang on meanwhile.
+        _enqueue(deps, _typing(entry, False))
+        raise
+    outcome = "replied" if reply else "no_reply"
+    _commit(deps, done, outcome, [*outgoing, _typing(entry, False)])
+    log.info("inbound message answered", messageId=message.id, outcome=outcome)
+    return outcome
+
+
+def fail(deps: Deps, entry: Entry, code: str, reason: str) -> str:
+    """Give up on a message: count the error, clear typing, alert the developer (throttled)."""
+    message = entry.message
+    metrics.incr(deps.redis, metrics.ERRORS, {"code": code})
+    log.warning("inbound message not answered", messageId=message.id, code=code, reason=reason)
+    outgoing: list[jobs.JobPayload] = [_typing(entry, False)]
+    target = alerts.developer_jid(deps.settings.developer_jid)
+    if target and alerts.claim_window(deps.redis, entry.agent_id, deps.settings.alert_throttle_seconds):
+        text = alerts.alert_text(
+            agent_id=entry.agent_id,
+            sender=message.sender,
+            reason=f"{code}: {reason}",
+            trace_id=entry.trace_id,
+        )
+        try:
+            slot = _slot(deps, entry.agent_id)
+        except RateLimited:
+            log.warning("developer alert dropped: the agent's send queue is full")
+        else:
+            outgoing.append(
+                jobs.SendText(
+                    agent_id=entry.agent_id, trace_id=entry.trace_id, to=target, text=text, not_before=slot
+                )
+            )
+    _commit(deps, done_key(entry.agent_id, message.id), f"failed:{code}", outgoing)
+    return "failed"
+
+
+def _ask_ai(deps: Deps, entry: Entry, record: Any) -> str | None:
+    wait = deps.limiter.acquire(entry.agent_id)
+    if wait > 0:
+        time.sleep(wait)  # the limiter's slot for this agent: waiting is the point
+    settings = deps.settings
+    result = ai.call_ai(
+        endpoint=ai.endpoint_for(record["endpoint_url_run"], entry.agent_id, settings.ai_backend_url),
+        api_key=record["api_key"],
+        payload=ai_payload(entry.message, entry.agent_id, entry.trace_id),
+        timeout=settings.ai_timeout_seconds,
+        redis_client=deps.redis,
+    )
+    return result.reply
+
+
+def _slot(deps: Deps, agent_id: str) -> datetime | None:
+    wait = deps.limiter.acquire(agent_id)
+    return utcnow() + timedelta(seconds=wait) if wait > 0 else None
+
+
+def _typing(entry: Entry, on: bool) -> jobs.SetTyping:
+    return jobs.SetTyping(
+        agent_id=entry.agent_id, trace_id=entry.trace_id, chat_id=entry.reply_chat, typing=on
+    )
+
+
+def _job_options(payload: jobs.JobPayload) -> tuple[jobs.JobName, dict[str, Any]]:
+    if isinstance(payload, jobs.SetTyping):
+        # A "typing…" older than a few minutes means nothing any more: let it expire unsent.
+        return jobs.JobName.TYPING, {"ttl": 300, "result_ttl": 600}
+    return jobs.JobName.SEND_TEXT, {"result_ttl": 86400}
+
+
+def _enqueue(deps: Deps, payload: jobs.JobPayload) -> None:
+    name, options = _job_options(payload)
+    jobs.enqueue(deps.rq_redis, name, payload, job_id=_job_id(name), timeout=120, **options)
+
+
+def _job_id(name: jobs.JobName) -> str:
+    return f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
+
+
+def _commit(deps: Deps, done: str, outcome: str, outgoing: list[jobs.JobPayload]) -> bool:
+    """Queue the outgoing jobs and mark the message done, atomically and at most once."""
+    with deps.rq_redis.pipeline() as pipe:
+        try:
+            pipe.watch(done)
+            if pipe.exists(done):
+                return False
+            pipe.multi()
+            for payload in outgoing:
+                name, options = _job_options(payload)
+                queue = jobs.queue_for(deps.rq_redis, name, payload, None)
+                queue.enqueue_call(
+                    str(name),
+                    args=(payload.to_wire(),),
+                    job_id=_job_id(name),
+                    timeout=120,
+                    failure_ttl=7 * 86400,
+                    meta={"agentId": payload.agent_id, "traceId": payload.trace_id},
+                    pipeline=pipe,
+                    **options,
+                )
+            pipe.set(done, outcome, ex=DONE_TTL_SECONDS)
+            pipe.execute()
+        except redis.WatchError:
+            return False
+    return True
