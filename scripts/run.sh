@@ -29,4 +29,7 @@ fi
 echo "API on http://127.0.0.1:${PORT}  (health: /health)"
 .venv/bin/gunicorn -c functions/gunicorn_conf.py "functions.app:create_app()" &
 pids+=($!)
+echo "inbound worker: python -m functions.worker (logs: var/log/worker.log)"
+.venv/bin/python -m functions.worker >>var/log/worker.log 2>&1 &
+pids+=($!)
 wait -n "${pids[@]}"
