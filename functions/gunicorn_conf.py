@@ -11,3 +11,17 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 20
 accesslog = None
 errorlog = "-"
+
+# prometheus-flask-exporter: workers share HTTP request metrics through files in this
+# directory (read back by /metrics). It must be set before a worker imports the app.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wagw-prometheus-")
+
+
+def child_exit(_server, worker):
+    """Fold a finished worker's live gauges out of the shared metrics directory."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

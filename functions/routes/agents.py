@@ -1,7 +1,185 @@
-"""Agent endpoints: run (AI proxy), messages, media — Bearer-authenticated."""
+"""Agent endpoints: run (AI proxy), messages, media and job status — Bearer-authenticated."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from contract import jobs
+from functions import ai, auth, media, sending
+from functions.config import Settings
+from functions.errors import ApiError, InvalidPayload
+from functions.redis_client import get_redis
+from functions.schemas import RunRequest, SendMediaRequest, SendMessageRequest
+from functions.tracing import current_trace_id
+from functions.validation import parse_body
 
 bp = Blueprint("agents", __name__, url_prefix="/agents")
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+@bp.before_request
+def _authenticate() -> None:
+    agent_id = (request.view_args or {}).get("agent_id")
+    if agent_id is not None:
+        g.agent = auth.authenticate(agent_id)
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidPayload(f"{IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters")
+    return key
+
+
+def _answer(outcome: sending.SendOutcome):
+    response = jsonify(outcome.body)
+    response.status_code = outcome.status
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.post("/<agent_id>/run")
+def run(agent_id: str):
+    """Ask the agent's AI and send its reply (if any) to the chat."""
+    body = parse_body(RunRequest)
+    chat = sending.recipient(body.session_id)
+    settings = _settings()
+    payload = {
+        "input": body.text,
+        "parameters": body.parameters,
+        "session_id": chat,
+        "metadata": {**(body.metadata or {}), "agentId": agent_id, "traceId": current_trace_id()},
+    }
+    result = ai.call_ai(
+        endpoint=ai.endpoint_for(g.agent["endpoint_url_run"], agent_id, settings.ai_backend_url),
+        api_key=g.agent["api_key"],
+        payload=payload,
+        timeout=settings.ai_timeout_seconds,
+        redis_client=get_redis(),
+    )
+    answer: dict[str, Any] = {"reply": result.reply, "replySent": False}
+    if result.reply:
+        answer.update(_send_reply(agent_id, chat, result.reply))
+    return jsonify({**answer, "traceId": current_trace_id()})
+
+
+def _send_reply(agent_id: str, chat: str, text: str) -> dict[str, Any]:
+    # The AI already answered: a reply that cannot be sent is reported, not turned into an error.
+    def prepare() -> sending.Prepared:
+        return sending.Prepared(
+            lambda not_before: jobs.SendText(
+                agent_id=agent_id, to=chat, text=text, trace_id=current_trace_id(), not_before=not_before
+            )
+        )
+
+    try:
+        outcome = sending.send(agent_id, jobs.JobName.SEND_TEXT, prepare)
+    except ApiError as exc:
+        return {"replySent": False, "replyError": {"code": exc.code, "message": exc.message}}
+    return {"replySent": outcome.body["delivered"], "replyJobId": outcome.body["jobId"]}
+
+
+@bp.post("/<agent_id>/messages")
+def send_message(agent_id: str):
+    """Send a text message (optionally quoting one) from the agent's WhatsApp."""
+    body = parse_body(SendMessageRequest)
+    to = sending.recipient(body.to)
+
+    def prepare() -> sending.Prepared:
+        return sending.Prepared(
+            lambda not_before: jobs.SendText(
+                agent_id=agent_id,
+                to=to,
+                text=body.message,
+                quoted_message_id=body.quotedMessageId,
+                trace_id=current_trace_id(),
+                not_before=not_before,
+            )
+        )
+
+    return _answer(
+        sending.send(
+            agent_id,
+            jobs.JobName.SEND_TEXT,
+            prepare,
+            idempotency_key=_idempotency_key(),
+            request_fingerprint=sending.fingerprint(body.model_dump()),
+        )
+    )
+
+
+@bp.post("/<agent_id>/media")
+def send_media(agent_id: str):
+    """Send an image, document or other file from base64 data or a URL."""
+    body = parse_body(SendMediaRequest)
+    to = sending.recipient(body.to)
+    settings = _settings()
+
+    def prepare() -> sending.Prepared:
+        limit = settings.media_max_bytes
+        if body.data:
+            data, data_type = media.decode_base64(body.data, limit)
+            name = body.filename
+        else:
+            allowlist = media.Allowlist.parse(settings.media_url_allowlist)
+            data, data_type, served_name = media.fetch_url(
+                body.url or "", limit, allowlist, settings.media_fetch_timeout_seconds
+            )
+            name = body.filename or served_name
+        item = media.describe(data, name, body.mimeType, data_type)
+        stored = media.store(
+            item,
+            agent_id=agent_id,
+            save_to_temp=body.save_to_temp,
+            temp_dir=settings.temp_dir,
+            bucket=settings.media_bucket,
+        )
+        if not settings.media_bucket:
+            media.maybe_cleanup(get_redis(), settings.temp_dir)
+        extra = {
+            "previewPath": stored.preview_path,
+            "mimeType": item.mime_type,
+            "filename": item.filename,
+            "size": len(item.data),
+        }
+        return sending.Prepared(
+            lambda not_before: jobs.SendMedia(
+                agent_id=agent_id,
+                to=to,
+                media=stored.ref,
+                caption=body.caption,
+                trace_id=current_trace_id(),
+                not_before=not_before,
+            ),
+            extra,
+        )
+
+    fingerprint_source = body.model_dump(exclude={"data"})
+    fingerprint_source["data"] = sending.fingerprint({"data": body.data}) if body.data else None
+    return _answer(
+        sending.send(
+            agent_id,
+            jobs.JobName.SEND_MEDIA,
+            prepare,
+            idempotency_key=_idempotency_key(),
+            request_fingerprint=sending.fingerprint(fingerprint_source),
+        )
+    )
+
+
+@bp.get("/<agent_id>/jobs/<job_id>")
+def job_status(agent_id: str, job_id: str):
+    """Report a send job of this agent (for sends answered 202)."""
+    return jsonify(sending.job_view(agent_id, job_id))

@@ -1,15 +1,50 @@
-"""Operational endpoints: health (and metrics)."""
+"""Operational endpoints: health, deployment-wide metrics, the OpenAPI document and Swagger UI."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, jsonify
+import swagger_ui_bundle
+from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask.blueprints import BlueprintSetupState
 
+from contract import logs
 from contract.wire import iso, utcnow
+from functions import metrics, openapi
+from functions.redis_client import get_redis
 from functions.tracing import current_trace_id
 
+log = logs.get_logger(__name__)
+
 bp = Blueprint("ops", __name__)
+
+# Served from the pip-packaged Swagger UI: /docs works offline, no CDN.
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>WhatsApp Agent Gateway API</title>
+<link rel="stylesheet" href="{base}/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="{base}/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({{url: "{spec}", dom_id: "#swagger-ui"}});</script>
+</body></html>
+"""
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    metrics.init_app(state.app)
+
+
+@bp.after_app_request
+def _count_errors(response: Response) -> Response:
+    if response.status_code >= 400 and response.is_json:
+        body = response.get_json(silent=True) or {}
+        code = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
+        if code:
+            try:
+                metrics.count_error(get_redis(), code)
+            except Exception as exc:  # a metric must never replace the real answer
+                log.warning("could not count error", error=str(exc))
+    return response
 
 
 @bp.get("/health")
@@ -22,3 +57,29 @@ def health():
         timestamp=iso(utcnow()),
         traceId=current_trace_id(),
     )
+
+
+@bp.get("/metrics")
+def prometheus_metrics():
+    """Render Prometheus metrics for the whole deployment."""
+    return metrics.render(current_app, get_redis())
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """Return the OpenAPI document."""
+    return jsonify(openapi.document(request.script_root or None))
+
+
+@bp.get("/docs")
+def docs():
+    """Serve Swagger UI for the OpenAPI document."""
+    root = request.script_root
+    page = _DOCS_PAGE.format(base=f"{root}/docs", spec=f"{root}/openapi.json")
+    return Response(page, mimetype="text/html")
+
+
+@bp.get("/docs/<path:filename>")
+def docs_asset(filename: str):
+    """Serve Swagger UI's static files."""
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=3600)

@@ -261,3 +261,35 @@ def queue_host(redis_url: str) -> Iterator[QueueHost]:
     stand_in = QueueHost(redis_url)
     yield stand_in
     stand_in.close()
+
+
+@pytest.fixture
+def make_client(settings_factory):
+    """Build a Flask test client on test settings with overrides (defaults: short waits)."""
+    from functions.app import create_app
+
+    apps = []
+
+    def make(**overrides: object):
+        values: dict[str, object] = {"send_wait_seconds": 5, "media_url_allowlist": ""}
+        values.update(overrides)
+        application = create_app(settings_factory(**values))
+        apps.append(application)
+        return application.test_client()
+
+    yield make
+    for application in apps:
+        application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def agent(clean_pg_url: str) -> Agent:
+    """Return a registered agent (no live session yet)."""
+    return add_agent(clean_pg_url)
+
+
+@pytest.fixture
+def ready_agent(agent: Agent, redis_url: str) -> Agent:
+    """Return a registered agent whose session the stand-in host reports connected."""
+    make_ready(redis_url, agent.agent_id)
+    return agent

@@ -1,0 +1,201 @@
+"""Sends as host jobs: session checks, rate-limit slot, Idempotency-Key, and waiting for delivery.
+
+A send becomes one RQ job on the agent's queue (`contract.jobs`), carrying the limiter's
+slot as `not_before`. The request waits up to SEND_WAIT_SECONDS for the host's result and
+otherwise answers 202 with the job id, which `GET /agents/{id}/jobs/{jobId}` reports on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from rq.job import Job
+
+from contract import jobs
+from contract.jid import InvalidJid, normalize_jid
+from contract.live import PREFIX
+from contract.wire import iso, utcnow
+from functions import dispatch
+from functions.config import Settings
+from functions.errors import ApiError, BadGateway, InvalidPayload, NotFound, SessionNotReady
+from functions.ratelimit import RateLimiter
+from functions.redis_client import get_live_state, get_redis
+from functions.tracing import current_trace_id
+
+_REPLAY_APPEAR_SECONDS = 5.0
+
+
+class IdempotencyKeyReused(ApiError):
+    status, code = 422, "IDEMPOTENCY_KEY_REUSED"
+
+
+class JobNotFound(NotFound):
+    code = "JOB_NOT_FOUND"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A send ready to enqueue: how to build its payload for a slot, and extra response fields."""
+
+    build: Callable[[datetime | None], jobs.JobPayload]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """The response body and status of a send, and whether it replays an earlier request."""
+
+    body: dict[str, Any]
+    status: int
+    replayed: bool = False
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def recipient(value: str) -> str:
+    """Normalise a phone number or JID, or raise INVALID_PAYLOAD."""
+    try:
+        return normalize_jid(value)
+    except InvalidJid as exc:
+        raise InvalidPayload(str(exc)) from exc
+
+
+def require_ready(agent_id: str) -> None:
+    """Raise SESSION_NOT_READY unless the agent's WhatsApp session is connected."""
+    state = get_live_state().get(agent_id)
+    if state is None or not state.is_ready:
+        current = state.state.value if state else "not started"
+        raise SessionNotReady(f"the WhatsApp session of {agent_id!r} is not ready ({current})")
+
+
+def limiter() -> RateLimiter:
+    """Return the deployment-wide limiter configured by the settings."""
+    settings = _settings()
+    return RateLimiter(
+        get_redis(),
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+        max_waiting=settings.rate_limit_max_waiting,
+    )
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """Return a stable hash of a request body, to tell a retry from a different request."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _idem_key(agent_id: str, key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{PREFIX}:idem:{agent_id}:{digest}"
+
+
+def send(
+    agent_id: str,
+    name: jobs.JobName,
+    prepare: Callable[[], Prepared],
+    *,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+) -> SendOutcome:
+    """Enqueue one send for a connected session and wait (bounded) for the host's result."""
+    require_ready(agent_id)
+    job_id = f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
+    record_key = None
+    if idempotency_key:
+        record_key = _idem_key(agent_id, idempotency_key)
+        record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": {}}
+        ttl = _settings().idempotency_ttl_seconds
+        if not get_redis().set(record_key, json.dumps(record), nx=True, ex=ttl):
+            return _replay(agent_id, record_key, request_fingerprint)
+    try:
+        prepared = prepare()
+        wait = limiter().acquire(agent_id)
+        if record_key:
+            record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": prepared.extra}
+            get_redis().set(record_key, json.dumps(record), xx=True, keepttl=True)
+        not_before = utcnow() + timedelta(seconds=wait) if wait > 0 else None
+        job = dispatch.enqueue(name, prepared.build(not_before), job_id=job_id, timeout=int(wait) + 120)
+    except BaseException:
+        # Nothing was enqueued under this key: a retry must be free to try again.
+        if record_key:
+            get_redis().delete(record_key)
+        raise
+    patience = _settings().send_wait_seconds
+    return SendOutcome(*_respond(job, prepared.extra, patience if wait < patience else 0))
+
+
+def _replay(agent_id: str, record_key: str, request_fingerprint: str) -> SendOutcome:
+    record = json.loads(get_redis().get(record_key) or "{}")
+    if record.get("fingerprint") != request_fingerprint:
+        raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+    deadline = time.monotonic() + _REPLAY_APPEAR_SECONDS
+    job = dispatch.fetch(record["jobId"])
+    # The first request may still be preparing its job; it appears within moments.
+    while job is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = dispatch.fetch(record["jobId"])
+    if job is None or job.meta.get("agentId") != agent_id:
+        raise IdempotencyKeyReused("the first request with this key did not complete; use a new key")
+    record = json.loads(get_redis().get(record_key) or json.dumps(record))
+    body, status = _respond(job, record.get("extra") or {}, _settings().send_wait_seconds)
+    return SendOutcome(body, status, replayed=True)
+
+
+def _respond(job: Job, extra: dict[str, Any], timeout: float) -> tuple[dict[str, Any], int]:
+    outcome = dispatch.wait(job, timeout)
+    if outcome.status == "failed":
+        raise BadGateway(f"WhatsApp did not take the message: {outcome.reason}")
+    if outcome.status == "finished":
+        value = outcome.value if isinstance(outcome.value, dict) else {}
+        body = {"delivered": True, "messageId": value.get("messageId"), "jobId": job.id, **extra}
+        return {**body, "traceId": current_trace_id()}, 200
+    body = {
+        "delivered": False,
+        "jobId": job.id,
+        "status": job.get_status(refresh=True),
+        "notBefore": _payload(job).get("notBefore"),
+        **extra,
+    }
+    return {**body, "traceId": current_trace_id()}, 202
+
+
+def _payload(job: Job) -> dict[str, Any]:
+    args = job.args or ()
+    return args[0] if args and isinstance(args[0], dict) else {}
+
+
+def job_view(agent_id: str, job_id: str) -> dict[str, Any]:
+    """Report a job of this agent: status, delivery, message id or failure reason."""
+    job = dispatch.fetch(job_id)
+    if job is None or job.meta.get("agentId") != agent_id:
+        raise JobNotFound(f"no job {job_id!r} for agent {agent_id!r}")
+    status = job.get_status(refresh=True)
+    result = job.latest_result()
+    value = result.return_value if result is not None and result.type == result.Type.SUCCESSFUL else None
+    error = None
+    if result is not None and result.type != result.Type.SUCCESSFUL:
+        error = dispatch.failure_reason(result.exc_string)
+    payload = _payload(job)
+    return {
+        "jobId": job.id,
+        "type": (job.func_name or "").rsplit(".", 1)[-1],
+        "status": status,
+        "delivered": status == "finished",
+        "messageId": value.get("messageId") if isinstance(value, dict) else None,
+        "error": error,
+        "to": payload.get("to"),
+        "notBefore": payload.get("notBefore"),
+        "enqueuedAt": iso(job.enqueued_at),
+        "endedAt": iso(job.ended_at),
+        "traceId": current_trace_id(),
+    }
