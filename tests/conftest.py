@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from functions import migrate
 from functions.config import Settings
+from functions.db import sqlalchemy_url
 from tests.support.processes import Process, free_port
 from tests.support.waiting import wait_until
 
@@ -76,7 +77,8 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 def pg_url() -> Iterator[str]:
     """Create a private, migrated PostgreSQL database for this run."""
     name = f"wagw_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the project uses psycopg2.
+    admin = sa.create_engine(sqlalchemy_url(PG_SERVER_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = PG_SERVER_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -96,7 +98,7 @@ def sqlite_url(run_dir: Path) -> str:
 
 
 def _truncate(url: str) -> None:
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(sqlalchemy_url(url))
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM whatsapp_user"))
         conn.execute(sa.text("DELETE FROM api_keys"))
