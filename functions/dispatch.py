@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -43,13 +44,24 @@ def failure_reason(exc_string: str | None) -> str:
     return lines[-1].strip() if lines else "the job failed"
 
 
+# Each blocking read must end before the Redis client's socket timeout (5 s) fires.
+BLOCK_SECONDS = 2
+
+
 def wait(job: Job, timeout: float) -> Outcome:
     """Block until the job has a result or `timeout` seconds pass."""
-    result = job.latest_result(timeout=max(0, math.ceil(timeout)))
-    if result is None:
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        # rq blocks in whole seconds; 0 means a single look without blocking.
+        block = min(BLOCK_SECONDS, math.ceil(remaining)) if remaining > 0 else 0
+        result = job.latest_result(timeout=block)
+        if result is not None:
+            break
         if job.get_status(refresh=True) == JobStatus.FAILED:
             return Outcome("failed", reason="the job failed")
-        return Outcome("pending")
+        if block == 0 or time.monotonic() >= deadline:
+            return Outcome("pending")
     if result.type == Result.Type.SUCCESSFUL:
         return Outcome("finished", value=result.return_value)
     return Outcome("failed", reason=failure_reason(result.exc_string))
