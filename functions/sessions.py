@@ -100,7 +100,7 @@ def place(agent_id: str) -> HostInfo:
     try:
         return get_host_registry().ensure_owner(agent_id, time.time())
     except NoLiveHost as exc:
-        raise NoSessionHost(f"{exc}; start one with `python -m session_host`") from exc
+        raise NoSessionHost(f"{exc}; start a session host with `python -m session_host`") from exc
 
 
 def start(agent_id: str) -> HostInfo:
@@ -113,11 +113,19 @@ def start(agent_id: str) -> HostInfo:
 
 def stop(agent_id: str, delete_auth: bool) -> bool:
     """Ask the owner to stop the agent's browser; return whether it confirmed in time."""
-    owner = get_host_registry().owner_of(agent_id)
+    registry = get_host_registry()
+    owner = registry.owner_of(agent_id)
     if owner is None:
         return True
+    try:
+        # A dead owner's agents are taken over by a live host, so that host gets the stop.
+        host = registry.ensure_owner(agent_id, time.time())
+    except NoLiveHost:
+        # Nobody can be running the session; waiting on a dead host's queue would only time out.
+        registry.release(agent_id, owner)
+        return False
     payload = jobs.DestroySession(agent_id=agent_id, delete_auth=delete_auth, trace_id=current_trace_id())
-    job = dispatch.enqueue(jobs.JobName.DESTROY, payload, host_id=owner)
+    job = dispatch.enqueue(jobs.JobName.DESTROY, payload, host_id=host.host_id)
     outcome = dispatch.wait(job, STOP_WAIT_SECONDS)
     if outcome.status == "failed":
         raise BadGateway(f"the session host could not stop the session: {outcome.reason}")
@@ -191,6 +199,7 @@ def delete(agent_id: str, delete_auth: bool) -> dict[str, Any]:
 def reconnect(agent_id: str, wait: float) -> dict[str, Any]:
     """Stop the session, clear its login, start it again and wait for the new QR."""
     require_record(agent_id)
+    place(agent_id)
     if not stop(agent_id, delete_auth=True):
         raise BadGateway("the session host did not stop the session in time; try again")
     repository.set_status(get_engine(), agent_id, "awaiting_qr")
