@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import hmac
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 
+from contract import logs
 from functions import sessions
 from functions.errors import InvalidPayload, Unauthorized
-from functions.schemas import CreateSessionRequest, DeleteSessionRequest, PairingCodeRequest
+from functions.schemas import (
+    AGENT_ID_PATTERN,
+    CreateSessionRequest,
+    DeleteSessionRequest,
+    PairingCodeRequest,
+)
 from functions.validation import parse_body
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
+_AGENT_ID = re.compile(AGENT_ID_PATTERN)
 
 
 @bp.before_request
+def _guard() -> None:
+    _require_admin_token()
+    # The agent id names Redis keys, queues and a profile directory: refuse odd ones early.
+    agent_id = (request.view_args or {}).get("agent_id")
+    if agent_id is not None and not _AGENT_ID.fullmatch(agent_id):
+        raise InvalidPayload(
+            "agentId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+
+
 def _require_admin_token() -> None:
     token = current_app.config["SETTINGS"].admin_token
     if not token:
@@ -33,6 +51,7 @@ def _wait() -> float:
 def create_session():
     """Create or update an agent's session and wait for its QR when not ready."""
     body = parse_body(CreateSessionRequest)
+    logs.bind(agent_id=body.agentId)
     view, created = sessions.create(body, _wait())
     return jsonify(view), 201 if created else 200
 
