@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 from rq import Queue
+from rq.exceptions import DequeueTimeout
 from rq.job import Job, JobStatus
 from rq.results import Result
 
@@ -29,6 +30,7 @@ class FakeHost:
 
     def __init__(self, redis_url: str, host_id: str, capacity: int = 10, ttl: float = 15.0):
         self.host_id = host_id
+        self.redis_url = redis_url
         self.capacity = capacity
         self.client = redis.Redis.from_url(redis_url, decode_responses=True)
         self.raw = redis.Redis.from_url(redis_url)
@@ -55,13 +57,24 @@ class FakeHost:
         thread.start()
         self._threads.append(thread)
 
-    def next_job(self, timeout: int = 5) -> Job:
-        """Take the next job off this host's queue (blocks on Redis), or fail."""
-        found = Queue.dequeue_any([self.queue], timeout, connection=self.raw, serializer=jobs.SERIALIZER)
-        assert found is not None, f"no job reached {self.queue.name} within {timeout}s"
-        job, _queue = found
-        self.handled.append((job.func_name, job.args[0]))
-        return job
+    def agent_queue(self, agent_id: str) -> Queue:
+        """Return the queue of jobs acting inside one agent's session."""
+        return Queue(jobs.agent_queue_name(agent_id), connection=self.raw, serializer=jobs.SERIALIZER)
+
+    def next_job(self, timeout: int = 5, queue: Queue | None = None) -> Job:
+        """Take the next job off this host's queue (or `queue`), blocking on Redis, or fail."""
+        queue = queue or self.queue
+        found = self._dequeue(queue, timeout)
+        assert found is not None, f"no job reached {queue.name} within {timeout}s"
+        self.handled.append((found.func_name, found.args[0]))
+        return found
+
+    def _dequeue(self, queue: Queue, timeout: int) -> Job | None:
+        try:
+            found = Queue.dequeue_any([queue], timeout, connection=self.raw, serializer=jobs.SERIALIZER)
+        except DequeueTimeout:
+            return None
+        return found[0] if found else None
 
     def pending(self) -> list[Job]:
         """Return the jobs waiting on this host's queue, oldest first."""
@@ -83,10 +96,9 @@ class FakeHost:
 
         def loop() -> None:
             while not self._stop.is_set():
-                found = Queue.dequeue_any([self.queue], 1, connection=self.raw, serializer=jobs.SERIALIZER)
-                if found is None:
+                job = self._dequeue(self.queue, 1)
+                if job is None:
                     continue
-                job, _queue = found
                 self.handled.append((job.func_name, job.args[0]))
                 handler = handlers.get(job.func_name)
                 try:

@@ -1,0 +1,1 @@
+"""Tests of the /sessions endpoints, /health, /internal/events, configuration and the database."""
