@@ -32,14 +32,18 @@ def _dedupe_key(event: SessionEvent) -> str:
 
 def apply(event: SessionEvent) -> None:
     """Update the record's status for session events; queue inbound messages."""
+    try:
+        _apply(event)
+    except Exception:
+        # Let the host's retry of this event id through instead of dropping it as a duplicate.
+        get_redis().delete(_dedupe_key(event))
+        raise
+
+
+def _apply(event: SessionEvent) -> None:
     status = _STATUS_OF.get(event.type)
     if status is not None:
         repository.set_status(get_engine(), event.agent_id, status, at=event.at)
         log.info("session status", status=status, host=event.host_id, reason=event.reason)
     elif event.type is EventType.MESSAGE:
-        try:
-            inbound.accept(inbound.Deps.of(current_app._get_current_object()), event)
-        except Exception:
-            # Let the host's retry of this event id through instead of dropping it as a duplicate.
-            get_redis().delete(_dedupe_key(event))
-            raise
+        inbound.accept(inbound.Deps.of(current_app._get_current_object()), event)
