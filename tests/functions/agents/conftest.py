@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import redis
 from rq import Queue
+from rq.exceptions import DequeueTimeout
 from rq.job import Job, JobStatus
 from rq.results import Result
 
@@ -180,7 +181,11 @@ def add_agent(
             agent_id=agent_id,
             agent_name="Support Bot",
             api_key=api_key,
-            endpoint_url_run=endpoint_url_run or f"http://127.0.0.1:9/agents/{agent_id}/execute",
+            endpoint_url_run=(
+                endpoint_url_run
+                if endpoint_url_run is not None
+                else f"http://127.0.0.1:9/agents/{agent_id}/execute"
+            ),
         )
     finally:
         engine.dispose()
@@ -212,9 +217,12 @@ class QueueHost:
 
     def take(self, agent_id: str, timeout: int = 10) -> Job:
         """Take the next job off the agent's queue (blocks on Redis), or fail."""
-        found = Queue.dequeue_any(
-            [self.queue(agent_id)], timeout, connection=self.connection, serializer=jobs.SERIALIZER
-        )
+        try:
+            found = Queue.dequeue_any(
+                [self.queue(agent_id)], timeout, connection=self.connection, serializer=jobs.SERIALIZER
+            )
+        except DequeueTimeout:
+            found = None
         assert found is not None, f"no job reached the queue of {agent_id} within {timeout}s"
         return found[0]
 
@@ -235,9 +243,12 @@ class QueueHost:
 
         def loop() -> None:
             while not self._stop.is_set():
-                found = Queue.dequeue_any(
-                    [self.queue(agent_id)], 1, connection=self.connection, serializer=jobs.SERIALIZER
-                )
+                try:
+                    found = Queue.dequeue_any(
+                        [self.queue(agent_id)], 1, connection=self.connection, serializer=jobs.SERIALIZER
+                    )
+                except DequeueTimeout:
+                    continue
                 if found is not None:
                     if delivered is not None:
                         delivered.append(found[0])
