@@ -117,8 +117,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]).upper() or "configuration"
-        sys.exit(f"configuration error: {name}: {first['msg']}")
+        message = first["msg"].removeprefix("Value error, ")
+        name = ".".join(str(p) for p in first["loc"]).upper()
+        # Whole-object checks (loc is empty) name their variables in the message itself.
+        sys.exit(f"configuration error: {name}: {message}" if name else f"configuration error: {message}")
 
 
 @lru_cache(maxsize=1)
