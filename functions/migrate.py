@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 
+import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config
 
@@ -30,7 +32,11 @@ def upgrade(database_url: str, create_api_keys: bool = True) -> None:
 def main() -> None:
     """Migrate the configured database; `api_keys` is only created outside production."""
     settings = get_settings()
-    upgrade(settings.database_url, create_api_keys=settings.app_env != "production")
+    try:
+        upgrade(settings.database_url, create_api_keys=settings.app_env != "production")
+    except (sqlalchemy.exc.OperationalError, OSError) as exc:
+        detail = getattr(exc, "orig", None) or exc
+        sys.exit(f"database error: DATABASE_URL: {str(detail).strip().splitlines()[0]}")
     print("database is up to date")
 
 
