@@ -11,6 +11,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 20
 accesslog = None
 errorlog = "-"
+# Several gateways (tests, `make run`) may share a machine: no shared control socket in $HOME.
+control_socket_disable = True
 
 # prometheus-flask-exporter: workers share HTTP request metrics through files in this
 # directory (read back by /metrics). It must be set before a worker imports the app.
@@ -25,3 +27,10 @@ def child_exit(_server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_starting(_server):
+    """Validate the settings once in the master, so a bad variable stops start-up with one line."""
+    from functions.config import load_settings
+
+    load_settings()
