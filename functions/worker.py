@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         log.info("inbound worker started", queue=jobs.INBOUND_QUEUE, worker=worker.name)
         try:
-            worker.work(burst=args.burst, logging_level=deps.settings.log_level, with_scheduler=False)
+            # rq logs every job at INFO; our own lines already say what matters.
+            rq_level = "DEBUG" if deps.settings.log_level == "DEBUG" else "WARNING"
+            worker.work(burst=args.burst, logging_level=rq_level, with_scheduler=False)
         finally:
             stop.set()
             sweeper.join(timeout=5)
