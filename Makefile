@@ -54,5 +54,8 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+tf-check: ## terraform fmt + validate per env, then tflint/checkov when installed (else skipped, with a message)
+	infra/scripts/tf_check.sh
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache

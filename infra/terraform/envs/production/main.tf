@@ -1,0 +1,157 @@
+# Production: API on Lambda behind an HTTP API, inbound workers and session hosts on EC2,
+# Redis on ElastiCache, PostgreSQL on RDS, media on S3, WhatsApp auth on EFS.
+
+locals {
+  name = "wagw-${var.environment}"
+  tags = merge(
+    { Project = "whatsapp-agent-gateway", Environment = var.environment, ManagedBy = "terraform" },
+    var.tags,
+  )
+
+  # Shared by the API, the workers and the session hosts.
+  common_environment = merge(
+    {
+      LOG_LEVEL      = var.log_level
+      AI_BACKEND_URL = var.ai_backend_url
+      MEDIA_BUCKET   = module.media.bucket_name
+    },
+    var.developer_jid == "" ? {} : { DEVELOPER_JID = var.developer_jid },
+  )
+
+  database_url = format(
+    "postgresql://%s:%s@%s:%d/%s?sslmode=require",
+    module.database.username,
+    urlencode(module.secrets.values["DB_PASSWORD"]),
+    module.database.address,
+    module.database.port,
+    module.database.database_name,
+  )
+  redis_url = format(
+    "rediss://:%s@%s:%d/0",
+    urlencode(module.secrets.values["REDIS_AUTH_TOKEN"]),
+    module.redis.primary_endpoint_address,
+    module.redis.port,
+  )
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name                        = local.name
+  create_vpc                  = var.create_vpc
+  cidr_block                  = var.vpc_cidr
+  existing_vpc_id             = var.existing_vpc_id
+  existing_private_subnet_ids = var.existing_private_subnet_ids
+}
+
+module "secrets" {
+  source = "../../modules/secrets"
+
+  name = local.name
+  runtime_environment = {
+    DATABASE_URL = local.database_url
+    REDIS_URL    = local.redis_url
+  }
+}
+
+module "artifacts" {
+  source = "../../modules/artifacts"
+
+  bucket_name      = var.artifact_bucket_name
+  lambda_zip_path  = abspath("${path.root}/${var.lambda_zip_path}")
+  app_tarball_path = abspath("${path.root}/${var.app_tarball_path}")
+}
+
+module "media" {
+  source = "../../modules/media"
+
+  bucket_name     = var.media_bucket_name
+  expiration_days = 1
+}
+
+module "database" {
+  source = "../../modules/database"
+
+  name            = local.name
+  vpc_id          = module.network.vpc_id
+  subnet_ids      = module.network.private_subnet_ids
+  master_password = module.secrets.values["DB_PASSWORD"]
+  client_security_group_ids = {
+    api    = module.api.security_group_id
+    worker = module.worker.security_group_id
+  }
+
+  instance_class        = var.db_instance_class
+  multi_az              = var.db_multi_az
+  backup_retention_days = var.db_backup_retention_days
+  deletion_protection   = var.db_deletion_protection
+}
+
+module "redis" {
+  source = "../../modules/redis"
+
+  name       = local.name
+  vpc_id     = module.network.vpc_id
+  subnet_ids = module.network.private_subnet_ids
+  auth_token = module.secrets.values["REDIS_AUTH_TOKEN"]
+  client_security_group_ids = {
+    api           = module.api.security_group_id
+    worker        = module.worker.security_group_id
+    session_hosts = module.session_hosts.security_group_id
+  }
+
+  node_type = var.redis_node_type
+  replicas  = var.redis_replicas
+}
+
+module "api" {
+  source = "../../modules/api"
+
+  name               = "${local.name}-api"
+  artifact_bucket    = module.artifacts.bucket_name
+  artifact_key       = module.artifacts.lambda_s3_key
+  source_code_hash   = module.artifacts.lambda_source_code_hash
+  environment        = local.common_environment
+  secret_environment = module.secrets.runtime_environment
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  media_bucket_arn   = module.media.bucket_arn
+
+  timeout_seconds   = var.lambda_timeout_seconds
+  qr_wait_seconds   = var.qr_wait_seconds
+  send_wait_seconds = var.send_wait_seconds
+}
+
+module "worker" {
+  source = "../../modules/worker"
+
+  name               = "${local.name}-worker"
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  artifact_bucket    = module.artifacts.bucket_name
+  artifact_key       = module.artifacts.app_s3_key
+  runtime_secret_arn = module.secrets.runtime_secret_arn
+  environment        = local.common_environment
+  media_bucket_arn   = module.media.bucket_arn
+
+  worker_count  = var.worker_count
+  instance_type = var.worker_instance_type
+}
+
+module "session_hosts" {
+  source = "../../modules/session_hosts"
+
+  name               = "${local.name}-session-host"
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.private_subnet_ids
+  artifact_bucket    = module.artifacts.bucket_name
+  artifact_key       = module.artifacts.app_s3_key
+  runtime_secret_arn = module.secrets.runtime_secret_arn
+  events_url         = module.api.events_url
+  environment        = { LOG_LEVEL = var.log_level, MEDIA_BUCKET = module.media.bucket_name }
+  media_bucket_arn   = module.media.bucket_arn
+
+  host_count    = var.session_host_count
+  instance_type = var.session_host_instance_type
+  max_sessions  = var.max_sessions_per_host
+}

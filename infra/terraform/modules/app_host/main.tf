@@ -1,0 +1,224 @@
+# One EC2 Auto Scaling group running one Python process of the gateway under systemd: the
+# session hosts and the inbound worker share it. Boot installs Debian packages and the
+# release tarball; secrets are fetched from Secrets Manager at each start and never written
+# to disk; scale-in and refreshes wait on a lifecycle hook while the process drains.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+data "aws_ami" "debian" {
+  count = var.ami_id == null ? 1 : 0
+
+  most_recent = true
+  owners      = ["136693071363"] # Debian cloud team
+
+  filter {
+    name   = "name"
+    values = ["debian-12-${var.architecture}-*"]
+  }
+
+  filter {
+    name   = "virtualization-type"
+    values = ["hvm"]
+  }
+}
+
+locals {
+  ami_id         = var.ami_id == null ? data.aws_ami.debian[0].id : var.ami_id
+  lifecycle_hook = "${var.name}-drain"
+  asg_arn        = "arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}"
+
+  user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
+    region             = data.aws_region.current.name
+    service_name       = var.service_name
+    command            = join(" ", var.command)
+    pre_start_command  = join(" ", var.pre_start_command)
+    packages           = join(" ", concat(["python3", "python3-venv", "python3-boto3", "curl", "ca-certificates", "nfs-common"], var.extra_packages))
+    environment_json   = jsonencode(var.environment)
+    runtime_secret_arn = var.runtime_secret_arn
+    artifact_bucket    = var.artifact_bucket
+    artifact_key       = var.artifact_key
+    efs_dns_name       = var.efs_dns_name == null ? "" : var.efs_dns_name
+    efs_mount_path     = var.efs_mount_path
+    drain_timeout      = var.drain_timeout_seconds
+    asg_name           = var.name
+    lifecycle_hook     = local.lifecycle_hook
+    install_ssm_agent  = var.install_ssm_agent
+  })
+}
+
+resource "aws_security_group" "this" {
+  name        = var.name
+  description = "${var.service_name} hosts: no inbound, outbound to Redis, the API and the internet."
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = var.name })
+}
+
+resource "aws_vpc_security_group_egress_rule" "all" {
+  security_group_id = aws_security_group.this.id
+  description       = "Redis, PostgreSQL, EFS, API Gateway, WhatsApp Web, package mirrors"
+  ip_protocol       = "-1"
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_iam_role" "this" {
+  name = var.name
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ec2.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "ssm" {
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
+resource "aws_iam_role_policy" "this" {
+  name = "runtime"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "ReadRelease"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = "arn:${data.aws_partition.current.partition}:s3:::${var.artifact_bucket}/${var.artifact_key}"
+        },
+        {
+          Sid      = "ReadRuntimeSecret"
+          Effect   = "Allow"
+          Action   = ["secretsmanager:GetSecretValue"]
+          Resource = var.runtime_secret_arn
+        },
+        {
+          Sid      = "FinishDrain"
+          Effect   = "Allow"
+          Action   = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
+          Resource = local.asg_arn
+        },
+      ],
+      var.media_bucket_arn == null ? [] : [{
+        Sid      = "Media"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        Resource = "${var.media_bucket_arn}/*"
+      }],
+    )
+  })
+}
+
+resource "aws_iam_instance_profile" "this" {
+  name = var.name
+  role = aws_iam_role.this.name
+  tags = var.tags
+}
+
+resource "aws_launch_template" "this" {
+  name_prefix            = "${var.name}-"
+  image_id               = local.ami_id
+  instance_type          = var.instance_type
+  user_data              = base64gzip(local.user_data)
+  vpc_security_group_ids = [aws_security_group.this.id]
+  update_default_version = true
+  ebs_optimized          = true
+
+  iam_instance_profile {
+    arn = aws_iam_instance_profile.this.arn
+  }
+
+  # IMDSv2 only; one hop keeps containers (none today) away from the instance role.
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+    instance_metadata_tags      = "disabled"
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = var.root_volume_gb
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  monitoring {
+    enabled = true
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = merge(var.tags, { Name = var.name })
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = merge(var.tags, { Name = var.name })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_autoscaling_group" "this" {
+  name                      = var.name
+  vpc_zone_identifier       = var.subnet_ids
+  min_size                  = var.min_size
+  max_size                  = var.max_size
+  desired_capacity          = var.desired_capacity
+  health_check_type         = "EC2"
+  health_check_grace_period = 600
+  default_instance_warmup   = 300
+  termination_policies      = ["OldestLaunchTemplate", "OldestInstance"]
+
+  launch_template {
+    id      = aws_launch_template.this.id
+    version = aws_launch_template.this.latest_version
+  }
+
+  # Hook present from the first launch: every termination waits for the drain below.
+  initial_lifecycle_hook {
+    name                 = local.lifecycle_hook
+    lifecycle_transition = "autoscaling:EC2_INSTANCE_TERMINATING"
+    default_result       = "CONTINUE"
+    heartbeat_timeout    = var.drain_timeout_seconds + 60
+  }
+
+  # New release or AMI: replace instances one by one; each drains through the hook.
+  instance_refresh {
+    strategy = "Rolling"
+
+    preferences {
+      min_healthy_percentage = 50
+      instance_warmup        = 300
+    }
+  }
+
+  dynamic "tag" {
+    for_each = merge(var.tags, { Name = var.name })
+
+    content {
+      key                 = tag.key
+      value               = tag.value
+      propagate_at_launch = true
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.min_size <= var.desired_capacity && var.desired_capacity <= var.max_size
+      error_message = "Need min_size <= desired_capacity <= max_size."
+    }
+  }
+}

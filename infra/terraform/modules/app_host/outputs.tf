@@ -1,0 +1,19 @@
+output "security_group_id" {
+  description = "Security group of the instances, to allow them into Redis, RDS and EFS."
+  value       = aws_security_group.this.id
+}
+
+output "autoscaling_group_name" {
+  description = "Name of the Auto Scaling group."
+  value       = aws_autoscaling_group.this.name
+}
+
+output "role_name" {
+  description = "IAM role of the instances, for extra policies."
+  value       = aws_iam_role.this.name
+}
+
+output "launch_template_id" {
+  description = "Launch template of the instances."
+  value       = aws_launch_template.this.id
+}

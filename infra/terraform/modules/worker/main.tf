@@ -1,0 +1,30 @@
+# The inbound worker (`python -m functions.worker`): an RQ worker on the inbound queue that
+# calls the AI backend and enqueues replies. It shares the session hosts' EC2 pattern rather
+# than ECS: one AMI, one boot script, one drain mechanism to operate; the price is boot-time
+# installs (minutes) instead of pulling an image (seconds).
+
+module "host" {
+  source = "../app_host"
+
+  name              = var.name
+  service_name      = "wagw-worker"
+  command           = ["-m", "functions.worker"]
+  pre_start_command = var.run_migrations ? ["-m", "functions.migrate"] : []
+
+  environment        = merge({ APP_ENV = "production", TEMP_DIR = "/opt/wagw/tmp" }, var.environment)
+  runtime_secret_arn = var.runtime_secret_arn
+  artifact_bucket    = var.artifact_bucket
+  artifact_key       = var.artifact_key
+
+  vpc_id           = var.vpc_id
+  subnet_ids       = var.subnet_ids
+  instance_type    = var.instance_type
+  ami_id           = var.ami_id
+  min_size         = var.worker_count
+  desired_capacity = var.worker_count
+  max_size         = var.worker_count + 1
+
+  drain_timeout_seconds = var.drain_timeout_seconds
+  media_bucket_arn      = var.media_bucket_arn
+  tags                  = var.tags
+}
