@@ -1,0 +1,244 @@
+/*
+ * WhatsApp Agent Gateway bridge: the only code that calls window.WPP.
+ *
+ * Installs window.__wagw (commands, see PROTOCOL.md) and pushes events to the session host
+ * through window.wagwEmit (a CDP binding). Works unchanged on WhatsApp Web with the pinned
+ * @wppconnect/wa-js and on the offline simulator page. Safe to inject more than once.
+ */
+(function () {
+  "use strict";
+
+  var VERSION = "1";
+  if (typeof window.WPP === "undefined") throw new Error("window.WPP is missing: inject wa-js first");
+  if (window.__wagw && window.__wagw.version === VERSION) {
+    window.__wagw.replay();
+    return;
+  }
+
+  var SEEN_LIMIT = 5000; // remembered message ids; wa-js repeats an id within milliseconds
+  var pending = []; // events waiting for the wagwEmit binding
+  var flushTimer = null;
+  var seen = new Set();
+  var seenOrder = [];
+  var state = { installed: false, qr: null, ready: false, me: null, lid: null, pushname: null, logoutReason: null };
+
+  function emit(event) {
+    pending.push(JSON.stringify(event));
+    flush();
+  }
+
+  function flush() {
+    if (typeof window.wagwEmit !== "function") {
+      // The binding is added by the host over CDP; until then keep events in order.
+      if (!flushTimer) flushTimer = setInterval(flush, 50);
+      return;
+    }
+    if (flushTimer) {
+      clearInterval(flushTimer);
+      flushTimer = null;
+    }
+    while (pending.length) window.wagwEmit(pending.shift());
+  }
+
+  function jid(value) {
+    if (!value) return null;
+    if (typeof value === "string") return value;
+    return value._serialized || String(value);
+  }
+
+  function remember(id) {
+    if (seen.has(id)) return false;
+    seen.add(id);
+    seenOrder.push(id);
+    if (seenOrder.length > SEEN_LIMIT) seen.delete(seenOrder.shift());
+    return true;
+  }
+
+  function toMessage(msg) {
+    var key = msg.id || {};
+    var chatId = jid(key.remote) || jid(key.fromMe ? msg.to : msg.from) || "";
+    var fromMe = Boolean(key.fromMe);
+    var isStatus = chatId === "status@broadcast" || Boolean(msg.isStatusV3);
+    var isNewsletter = /@newsletter$/.test(chatId);
+    var type = msg.type || "chat";
+    var chat = msg.chat || null;
+    return {
+      id: key._serialized || String(key),
+      chatId: chatId,
+      sender: jid(msg.author) || jid(msg.from) || chatId,
+      fromMe: fromMe,
+      type: type,
+      // For media WhatsApp keeps a base64 thumbnail in `body`; the text is the caption.
+      body: type === "chat" ? msg.body || "" : msg.caption || "",
+      timestamp: msg.t || Math.floor(Date.now() / 1000),
+      isGroup: /@g\.us$/.test(chatId),
+      isStatus: isStatus,
+      isBroadcast: !isStatus && (Boolean(msg.broadcast) || /@broadcast$/.test(chatId)),
+      isNewsletter: isNewsletter,
+      mentionedIds: (msg.mentionedJidList || []).map(jid),
+      notifyName: msg.notifyName || null,
+      chatName: chat ? chat.name || chat.formattedTitle || null : null,
+      botId: state.me,
+      botLid: state.lid,
+    };
+  }
+
+  function onMessage(msg) {
+    // An encrypted arrival is announced first as "ciphertext", then again once decrypted.
+    if (!msg || !msg.id || msg.type === "ciphertext") return;
+    var message = toMessage(msg);
+    if (remember(message.id)) emit({ type: "message", message: message });
+  }
+
+  function emitQr(authCode) {
+    var qr = authCode && authCode.fullCode;
+    if (!qr || qr === state.qr || WPP.conn.isAuthenticated()) return;
+    state.qr = qr;
+    emit({ type: "qr", qr: qr });
+  }
+
+  function emitReady() {
+    if (state.ready || !WPP.conn.isMainReady()) return;
+    var me = WPP.conn.getMyUserId();
+    var lid = null;
+    try {
+      lid = jid(WPP.conn.getMyUserLid());
+    } catch (err) {
+      lid = null; // accounts not yet migrated to LIDs have none
+    }
+    state.ready = true;
+    state.qr = null;
+    state.me = jid(me);
+    state.lid = lid;
+    state.pushname = WPP.profile.getMyProfileName() || null;
+    emit({ type: "ready", me: state.me, lid: state.lid, pushname: state.pushname });
+  }
+
+  function onLogout() {
+    // "user_initiated" (phone or our logout()) is a disconnect; any other reason means the
+    // linked credentials are no longer valid and a new QR scan is needed.
+    var reason = state.logoutReason;
+    state.logoutReason = null;
+    state.ready = false;
+    state.qr = null;
+    if (reason && reason !== "user_initiated") emit({ type: "auth_failure", reason: reason });
+    else emit({ type: "disconnected", reason: "logout" });
+  }
+
+  function refreshAuthCode() {
+    return WPP.conn.getAuthCode().then(emitQr, function () {
+      return null;
+    });
+  }
+
+  function install() {
+    if (state.installed) return;
+    state.installed = true;
+    WPP.on("conn.auth_code_change", emitQr);
+    WPP.on("conn.require_auth", refreshAuthCode);
+    // WhatsApp stops rotating the QR after a few codes; ask for a fresh one instead.
+    WPP.on("conn.qrcode_idle", function () {
+      WPP.conn.refreshQR().then(emitQr, function () {
+        return null;
+      });
+    });
+    WPP.on("conn.authenticated", function () {
+      state.qr = null;
+      emit({ type: "authenticated" });
+    });
+    WPP.on("conn.main_ready", emitReady);
+    WPP.on("conn.logout_reason", function (reason) {
+      state.logoutReason = reason || null;
+    });
+    WPP.on("conn.logout", onLogout);
+    WPP.on("chat.new_message", onMessage);
+    replay();
+  }
+
+  function replay() {
+    if (!state.installed) return;
+    emit({ type: "bridge_ready", version: VERSION, wppVersion: WPP.version || null });
+    var qr = state.qr;
+    state.qr = null;
+    state.ready = false;
+    if (WPP.conn.isMainReady()) emitReady();
+    else if (qr) emitQr({ fullCode: qr });
+    else refreshAuthCode();
+  }
+
+  function requireReady() {
+    if (!state.installed) throw new Error("WhatsApp Web is still loading");
+    if (!WPP.conn.isMainReady()) throw new Error("not logged in");
+  }
+
+  function sent(result) {
+    return { id: jid(result && result.id), timestamp: Math.floor(Date.now() / 1000) };
+  }
+
+  function command(fn) {
+    return function () {
+      var args = arguments;
+      return new Promise(function (resolve) {
+        resolve(fn.apply(null, args));
+      });
+    };
+  }
+
+  window.__wagw = {
+    version: VERSION,
+    replay: replay,
+    status: command(function () {
+      var loaded = state.installed;
+      return {
+        wppReady: loaded,
+        authenticated: loaded && WPP.conn.isAuthenticated(),
+        ready: loaded && WPP.conn.isMainReady(),
+        qr: state.qr,
+        me: state.me,
+      };
+    }),
+    sendText: command(function (to, text, quotedMessageId) {
+      requireReady();
+      var options = { waitForAck: true };
+      if (quotedMessageId) options.quotedMsg = quotedMessageId;
+      return WPP.chat.sendTextMessage(to, text, options).then(sent);
+    }),
+    sendMedia: command(function (to, dataUrl, options) {
+      requireReady();
+      var opts = options || {};
+      return WPP.chat
+        .sendFileMessage(to, dataUrl, {
+          type: "auto-detect",
+          filename: opts.filename || undefined,
+          mimetype: opts.mimetype || undefined,
+          caption: opts.caption || undefined,
+          waitForAck: true,
+        })
+        .then(sent);
+    }),
+    setTyping: command(function (chatId, on) {
+      requireReady();
+      var call = on ? WPP.chat.markIsComposing(chatId) : WPP.chat.markIsPaused(chatId);
+      return call.then(function () {
+        return true;
+      });
+    }),
+    requestPairingCode: command(function (phone) {
+      if (!state.installed) throw new Error("WhatsApp Web is still loading");
+      if (WPP.conn.isAuthenticated()) throw new Error("already logged in");
+      return WPP.conn.genLinkDeviceCodeForPhoneNumber(String(phone).replace(/\D/g, "")).then(function (code) {
+        emit({ type: "pairing_code", code: code });
+        return code;
+      });
+    }),
+    logout: command(function () {
+      if (!state.installed) throw new Error("WhatsApp Web is still loading");
+      return WPP.conn.logout().then(function () {
+        return true;
+      });
+    }),
+  };
+
+  if (WPP.isReady) install();
+  else WPP.loader.onReady(install);
+})();

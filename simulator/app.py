@@ -1,0 +1,223 @@
+"""HTTP face of the simulator: the WhatsApp Web page, its page API and the control API."""
+
+from __future__ import annotations
+
+import json
+import queue
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
+from pydantic import ValidationError
+
+from simulator.messages import Inbound, InvalidInput
+from simulator.world import Conflict, NotFound, World
+
+STATIC = Path(__file__).parent / "static"
+KEEPALIVE_SECONDS = 5  # a closed page is noticed on the next write, so write now and then
+
+page = Blueprint("page", __name__)
+control = Blueprint("control", __name__, url_prefix="/control")
+
+
+def world() -> World:
+    """Return the simulated world this app serves."""
+    return current_app.extensions["simulator.world"]
+
+
+def body() -> dict[str, Any]:
+    """Return the JSON object of the request, or raise InvalidInput."""
+    data = request.get_json(silent=True)
+    if data is None and not request.data:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("body must be a JSON object")
+    return data
+
+
+def error(status: int, code: str, message: str) -> tuple[Response, int]:
+    """Answer an error in the gateway's envelope shape."""
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+@page.get("/")
+def index() -> Response:
+    """Serve WhatsApp Web."""
+    return send_from_directory(STATIC, "index.html", max_age=0)
+
+
+@page.get("/wpp.js")
+def wpp_js() -> Response:
+    """Serve the simulated wa-js."""
+    return send_from_directory(STATIC, "wpp.js", max_age=0)
+
+
+@page.get("/api/devices/<device_id>/stream")
+def stream(device_id: str) -> Response:
+    """Push the device's state changes and messages to its page (server-sent events)."""
+    after = max(request.args.get("after", 0, type=int), request.headers.get("Last-Event-ID", 0, type=int))
+    the_world = world()
+
+    def events() -> Iterator[str]:
+        # Subscribe only once the response is written, so an unread response leaks nothing.
+        subscription = the_world.subscribe(device_id, after)
+        try:
+            yield "retry: 500\n\n"
+            while True:
+                try:
+                    kind, data = subscription.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    yield ": keepalive\n\n"
+                    continue
+                # Only messages carry an id, so a reconnecting EventSource resumes after them.
+                event_id = f"id: {data['seq']}\n" if kind == "message" else ""
+                yield f"{event_id}event: {kind}\ndata: {json.dumps(data)}\n\n"
+        finally:
+            the_world.unsubscribe(device_id, subscription)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(events(), mimetype="text/event-stream", headers=headers)
+
+
+@page.post("/api/devices/<device_id>/send")
+def send(device_id: str) -> Response:
+    """Record a text or media message sent by the page."""
+    return jsonify(world().record_send(device_id, body()))
+
+
+@page.post("/api/devices/<device_id>/typing")
+def typing(device_id: str) -> Response:
+    """Record a composing/paused change sent by the page."""
+    data = body()
+    world().record_typing(device_id, str(data.get("chatId") or ""), str(data.get("state") or ""))
+    return jsonify({"ok": True})
+
+
+@page.post("/api/devices/<device_id>/pairing-code")
+def pairing_code(device_id: str) -> Response:
+    """Issue a pairing code for the device."""
+    return jsonify({"code": world().request_pairing_code(device_id, str(body().get("phone") or ""))})
+
+
+@page.post("/api/devices/<device_id>/refresh-qr")
+def refresh_qr(device_id: str) -> Response:
+    """Rotate the device's QR now."""
+    return jsonify({"qr": world().refresh_qr(device_id)})
+
+
+@page.post("/api/devices/<device_id>/logout")
+def page_logout(device_id: str) -> Response:
+    """Log the device out at the page's request."""
+    world().page_logout(device_id)
+    return jsonify({"ok": True})
+
+
+# --- the control API ----------------------------------------------------------------------
+
+
+@control.get("/health")
+def health() -> Response:
+    """Tell that the simulator runs."""
+    return jsonify({"status": "ok"})
+
+
+@control.get("/devices")
+def devices() -> Response:
+    """List devices with their state, QR and pairing code."""
+    return jsonify(world().devices())
+
+
+@control.get("/stats")
+def stats() -> Response:
+    """Return totals: sends, duplicate sends, inbound messages, pages."""
+    return jsonify(world().stats())
+
+
+@control.post("/scan")
+def scan() -> Response:
+    """Scan a QR with a phone."""
+    data = body()
+    qr = str(data.get("qr") or "")
+    phone = data.get("phone")
+    return jsonify(world().scan(qr, str(phone) if phone else None, data.get("pushname")))
+
+
+@control.post("/pair")
+def pair() -> Response:
+    """Confirm a pairing code on a phone."""
+    return jsonify(world().pair(str(body().get("code") or "")))
+
+
+@control.post("/accounts/<phone>/inbound")
+def inbound(phone: str) -> Response:
+    """Deliver a message to the account's linked device."""
+    return jsonify(world().inbound(phone, Inbound.model_validate(body())))
+
+
+@control.post("/accounts/<phone>/auth-failure")
+def auth_failure(phone: str) -> Response:
+    """Make the account's session (or its next login) fail authentication."""
+    return jsonify(world().auth_failure(phone, body().get("reason")))
+
+
+@control.post("/accounts/<phone>/logout")
+def logout(phone: str) -> Response:
+    """Log the account's device out from the phone."""
+    return jsonify(world().logout(phone))
+
+
+@control.get("/accounts/<phone>")
+def account(phone: str) -> Response:
+    """Summarise an account."""
+    return jsonify(world().account(phone))
+
+
+@control.get("/accounts/<phone>/sent")
+def sent(phone: str) -> Response:
+    """List what the account's device sent, from index `since`."""
+    return jsonify(world().sent(phone, request.args.get("since", 0, type=int)))
+
+
+@control.get("/accounts/<phone>/typing")
+def typing_log(phone: str) -> Response:
+    """List the account's typing changes."""
+    return jsonify(world().typing(phone))
+
+
+def create_app(the_world: World | None = None) -> Flask:
+    """Build the simulator app around `the_world` (a new one by default)."""
+    app = Flask(__name__, static_folder=None)
+    app.extensions["simulator.world"] = the_world or World()
+    app.register_blueprint(page)
+    app.register_blueprint(control)
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> tuple[Response, int]:
+        return error(404, "NOT_FOUND", str(exc))
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict) -> tuple[Response, int]:
+        return error(409, "CONFLICT", str(exc))
+
+    @app.errorhandler(InvalidInput)
+    def invalid(exc: InvalidInput) -> tuple[Response, int]:
+        return error(400, "INVALID_PAYLOAD", str(exc))
+
+    @app.errorhandler(ValidationError)
+    def invalid_model(exc: ValidationError) -> tuple[Response, int]:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return error(400, "INVALID_PAYLOAD", problems)
+
+    @app.errorhandler(404)
+    def no_route(_exc: Exception) -> tuple[Response, int]:
+        return error(404, "NOT_FOUND", "no such path")
+
+    @app.errorhandler(405)
+    def bad_method(_exc: Exception) -> tuple[Response, int]:
+        return error(405, "METHOD_NOT_ALLOWED", "method not allowed on this path")
+
+    return app
