@@ -48,42 +48,46 @@ def upsert_agent(
     endpoint_url_run: str,
 ) -> tuple[RowMapping, bool]:
     """Insert or update an agent's record; return it and whether it was created."""
-    now = utcnow()
-    with engine.begin() as conn:
-        existing = (
-            conn.execute(
-                sa.select(whatsapp_user).where(whatsapp_user.c.agent_id == agent_id).with_for_update()
-            )
-            .mappings()
-            .first()
-        )
-        if existing is not None and existing["user_id"] != user_id:
-            raise AgentOwnedByAnotherUser(agent_id)
-        values: dict[str, Any] = {
-            "agent_name": agent_name,
-            "api_key": api_key,
-            "endpoint_url_run": endpoint_url_run,
-            "updated_at": now,
-        }
-        created = existing is None
+    values: dict[str, Any] = {
+        "agent_name": agent_name,
+        "api_key": api_key,
+        "endpoint_url_run": endpoint_url_run,
+    }
+    try:
+        return _upsert_once(engine, user_id, agent_id, values)
+    except IntegrityError:
+        # Another request inserted the same agent between our read and our insert: the
+        # second attempt sees that row and updates it (or refuses it if another user owns it).
         try:
-            if created:
-                conn.execute(
-                    whatsapp_user.insert().values(
-                        user_id=user_id, agent_id=agent_id, status="awaiting_qr", created_at=now, **values
-                    )
-                )
-            else:
-                conn.execute(
-                    whatsapp_user.update().where(whatsapp_user.c.agent_id == agent_id).values(**values)
-                )
+            return _upsert_once(engine, user_id, agent_id, values)
         except IntegrityError as exc:
             raise AgentOwnedByAnotherUser(agent_id) from exc
-        row = (
-            conn.execute(sa.select(whatsapp_user).where(whatsapp_user.c.agent_id == agent_id))
-            .mappings()
-            .one()
-        )
+
+
+def _upsert_once(
+    engine: Engine, user_id: str, agent_id: str, values: dict[str, Any]
+) -> tuple[RowMapping, bool]:
+    now = utcnow()
+    by_agent = whatsapp_user.c.agent_id == agent_id
+    with engine.begin() as conn:
+        existing = conn.execute(sa.select(whatsapp_user).where(by_agent).with_for_update()).mappings().first()
+        if existing is not None and existing["user_id"] != user_id:
+            raise AgentOwnedByAnotherUser(agent_id)
+        created = existing is None
+        if created:
+            conn.execute(
+                whatsapp_user.insert().values(
+                    user_id=user_id,
+                    agent_id=agent_id,
+                    status="awaiting_qr",
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+        else:
+            conn.execute(whatsapp_user.update().where(by_agent).values(updated_at=now, **values))
+        row = conn.execute(sa.select(whatsapp_user).where(by_agent)).mappings().one()
     return row, created
 
 
