@@ -141,7 +141,7 @@ class Mailboxes:
                 continue
             if self.client.exists(chat.lease_key):
                 continue
-            if now - float(json.loads(head).get("queuedAt", 0)) >= older_than_seconds:
+            if now - _queued_at(head) >= older_than_seconds:
                 yield chat
 
 
@@ -172,6 +172,13 @@ class Lease:
         self._stop.set()
         self._thread.join(timeout=5)
         self.boxes._release(keys=[self.chat.lease_key], args=[self.token])
+
+
+def _queued_at(entry: str) -> float:
+    try:
+        return float(json.loads(entry).get("queuedAt", 0))
+    except (ValueError, TypeError, AttributeError):
+        return 0.0  # unreadable: old enough for a drain, which drops it
 
 
 def _ms(seconds: float) -> int:

@@ -106,6 +106,8 @@ def _sweep_forever(deps: inbound.Deps, stop: threading.Event) -> None:
             sweep(deps)
         except redis.RedisError as exc:
             log.warning("sweep failed", error=str(exc))
+        except Exception:
+            log.exception("sweep failed")
         if stop.wait(deps.settings.inbound_sweep_seconds):
             return
 
