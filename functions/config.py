@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(100, gt=0, description="Messages per agent per minute.")
     rate_limit_burst: int = Field(100, gt=0, description="Bucket size of the per-agent limiter.")
     rate_limit_max_waiting: int = Field(500, ge=0, description="Queued sends per agent before 429.")
+    auth_resync_debounce_seconds: float = Field(
+        60.0, gt=0, description="At most one api_keys re-sync per agent per this many seconds."
+    )
+    idempotency_ttl_seconds: int = Field(
+        86400, gt=0, description="How long an Idempotency-Key keeps returning its first result."
+    )
+    media_fetch_timeout_seconds: float = Field(
+        20.0, gt=0, description="Connect/read timeout when downloading a media URL."
+    )
     max_body_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="Largest request body (10 MB media as base64 fits)."
     )
@@ -81,15 +90,6 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    auth_resync_debounce_seconds: float = Field(
-        60.0, gt=0, description="At most one api_keys re-sync per agent per this many seconds."
-    )
-    idempotency_ttl_seconds: int = Field(
-        86400, gt=0, description="How long an Idempotency-Key keeps returning its first result."
-    )
-    media_fetch_timeout_seconds: float = Field(
-        20.0, gt=0, description="Connect/read timeout when downloading a media URL."
-    )
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

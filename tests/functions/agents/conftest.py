@@ -4,6 +4,7 @@ the agent queue playing the session host's side of the send contract."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -25,6 +26,9 @@ from functions.db import create_db_engine
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 API_KEY = "agent-secret-key-123"
+PNG_1PX = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 @dataclass

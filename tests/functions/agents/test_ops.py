@@ -1,0 +1,92 @@
+"""/metrics, /openapi.json and /docs on the test client."""
+
+from __future__ import annotations
+
+import json
+
+from contract import metrics
+from tests.functions.agents.conftest import Agent
+
+BODY = {"to": "6281234567890", "message": "hi"}
+
+
+def _value(text: str, series: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_metrics_are_the_deployment_totals_in_redis(make_client, ready_agent: Agent, redis_client):
+    # given counts made by other processes (hosts, workers) into Redis
+    metrics.incr(redis_client, metrics.MESSAGES_SENT, amount=7)
+    metrics.incr(redis_client, metrics.MESSAGES_RECEIVED, amount=3)
+    metrics.observe(redis_client, metrics.AI_LATENCY, 0.2)
+    metrics.observe(redis_client, metrics.AI_LATENCY, 3.0)
+    client = make_client()
+    # and an error answered here
+    assert client.post(f"/agents/{ready_agent.agent_id}/messages", json=BODY).status_code == 401
+    client.get("/health")
+    # when
+    response = client.get("/metrics")
+    # then
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert _value(text, "sessions_active") == 1
+    assert _value(text, "messages_sent_total") == 7
+    assert _value(text, "messages_received_total") == 3
+    assert _value(text, 'errors_total{code="UNAUTHORIZED"}') == 1
+    assert _value(text, 'ai_latency_seconds_bucket{le="0.25"}') == 1
+    assert _value(text, 'ai_latency_seconds_bucket{le="5.0"}') == 2
+    assert _value(text, "ai_latency_seconds_count") == 2
+    assert _value(text, "ai_latency_seconds_sum") == 3.2
+    assert _value(text, 'flask_http_request_total{method="GET",status="200"}') == 1
+    assert "# TYPE ai_latency_seconds histogram" in text
+
+
+def test_metrics_on_an_empty_deployment_show_zeros(make_client):
+    text = make_client().get("/metrics").get_data(as_text=True)
+    for series in ("sessions_active", "messages_sent_total", "messages_received_total", "errors_total"):
+        assert _value(text, series) == 0, series
+    assert _value(text, "ai_latency_seconds_count") == 0
+
+
+def test_openapi_document_describes_every_endpoint(make_client):
+    doc = make_client().get("/openapi.json").get_json()
+    assert doc["openapi"] == "3.0.3"
+    assert set(doc["paths"]) >= {
+        "/sessions",
+        "/sessions/{agentId}",
+        "/agents/{agentId}/run",
+        "/agents/{agentId}/messages",
+        "/agents/{agentId}/media",
+        "/agents/{agentId}/jobs/{jobId}",
+        "/health",
+        "/metrics",
+    }
+    schemas = doc["components"]["schemas"]
+    assert schemas["SendMessageRequest"]["required"] == ["to", "message"]
+    assert schemas["SendMediaRequest"]["properties"]["save_to_temp"]["default"] is True
+    media = doc["paths"]["/agents/{agentId}/media"]["post"]
+    assert "413" in media["responses"]
+    assert media["security"] == [{"bearer": []}]
+    # every reference resolves and JSON Schema's null type is rewritten for OpenAPI 3.0
+    text = json.dumps(doc)
+    assert '"type": "null"' not in text
+    for ref in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:
+        assert ref in schemas, ref
+
+
+def test_swagger_ui_is_served_locally(make_client):
+    client = make_client()
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '"/openapi.json"' in html
+    assert "/docs/swagger-ui-bundle.js" in html
+    asset = client.get("/docs/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert b"SwaggerUIBundle" in asset.get_data()
+    asset.close()
+    assert client.get("/docs/../functions/config.py").status_code == 404
