@@ -244,3 +244,16 @@ def test_example_tfvars_set_only_declared_variables():
         assert assigned <= declared, sorted(assigned - declared)
         missing = {n for n, v in variables(env).items() if v.required} - assigned
         assert not missing, f"{env.name}: example omits required {sorted(missing)}"
+
+
+def test_session_hosts_get_only_the_secrets_they_need():
+    for env in env_dirs():
+        calls = {name: (source, arguments) for name, source, arguments in module_calls(env)}
+        roles = {
+            role: {unquote(n) for n in names} for role, names in calls["secrets"][1]["runtime_roles"].items()
+        }
+        assert roles["session_host"] == {"REDIS_URL", "EVENTS_SECRET"}
+        assert "DATABASE_URL" in roles["worker"]
+        assert "ADMIN_TOKEN" not in roles["worker"] | roles["session_host"]
+        assert calls["session_hosts"][1]["runtime_secret_arn"].endswith('["session_host"]}')
+        assert calls["worker"][1]["runtime_secret_arn"].endswith('["worker"]}')

@@ -52,6 +52,11 @@ module "secrets" {
     DATABASE_URL = local.database_url
     REDIS_URL    = local.redis_url
   }
+  # Production settings refuse the development EVENTS_SECRET, so every role carries it.
+  runtime_roles = {
+    worker       = ["DATABASE_URL", "REDIS_URL", "EVENTS_SECRET"]
+    session_host = ["REDIS_URL", "EVENTS_SECRET"]
+  }
 }
 
 module "artifacts" {
@@ -130,7 +135,7 @@ module "worker" {
   subnet_ids         = module.network.private_subnet_ids
   artifact_bucket    = module.artifacts.bucket_name
   artifact_key       = module.artifacts.app_s3_key
-  runtime_secret_arn = module.secrets.runtime_secret_arn
+  runtime_secret_arn = module.secrets.runtime_secret_arns["worker"]
   environment        = local.common_environment
   media_bucket_arn   = module.media.bucket_arn
 
@@ -146,7 +151,7 @@ module "session_hosts" {
   subnet_ids         = module.network.private_subnet_ids
   artifact_bucket    = module.artifacts.bucket_name
   artifact_key       = module.artifacts.app_s3_key
-  runtime_secret_arn = module.secrets.runtime_secret_arn
+  runtime_secret_arn = module.secrets.runtime_secret_arns["session_host"]
   events_url         = module.api.events_url
   environment        = { LOG_LEVEL = var.log_level, MEDIA_BUCKET = module.media.bucket_name }
   media_bucket_arn   = module.media.bucket_arn

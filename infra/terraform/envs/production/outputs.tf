@@ -13,9 +13,9 @@ output "api_function_name" {
   value       = module.api.function_name
 }
 
-output "runtime_secret_arn" {
-  description = "Secret holding EVENTS_SECRET, ADMIN_TOKEN, DATABASE_URL and REDIS_URL (read ADMIN_TOKEN from here)."
-  value       = module.secrets.runtime_secret_arn
+output "admin_token_secret_arn" {
+  description = "Secret holding ADMIN_TOKEN, the Bearer token of /sessions*."
+  value       = module.secrets.secret_arns["ADMIN_TOKEN"]
 }
 
 output "media_bucket" {

@@ -1,6 +1,7 @@
 # Secrets are generated inside AWS (no random provider, nothing typed by a person) and kept in
-# Secrets Manager. One "runtime" secret holds every secret environment variable as JSON: the
-# session hosts and workers load it at boot, the API receives the same values.
+# Secrets Manager. Each process role gets one "runtime" secret, a JSON object holding only the
+# secret environment variables that role needs: a session host (a browser running a remote web
+# page) never holds the database password.
 
 data "aws_secretsmanager_random_password" "generated" {
   for_each = var.generated_secrets
@@ -36,19 +37,32 @@ resource "aws_secretsmanager_secret_version" "generated" {
 
 locals {
   generated = { for n, v in aws_secretsmanager_secret_version.generated : n => v.secret_string }
-  runtime   = merge({ for n, v in local.generated : n => v if !contains(["DB_PASSWORD", "REDIS_AUTH_TOKEN"], n) }, var.runtime_environment)
+  # Every secret environment variable a process may receive (not the raw DB/Redis credentials,
+  # which only appear inside DATABASE_URL and REDIS_URL).
+  runtime = merge({ for n, v in local.generated : n => v if !contains(["DB_PASSWORD", "REDIS_AUTH_TOKEN"], n) }, var.runtime_environment)
 }
 
 resource "aws_secretsmanager_secret" "runtime" {
   # checkov:skip=CKV2_AWS_57:derived from the generated secrets; it changes when they do.
-  name                    = "${var.name}/runtime-environment"
-  description             = "Secret environment variables of ${var.name} processes, as a JSON object."
+  for_each = var.runtime_roles
+
+  name                    = "${var.name}/${each.key}/environment"
+  description             = "Secret environment variables of the ${each.key} processes of ${var.name}, as a JSON object."
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = var.recovery_window_in_days
   tags                    = var.tags
 }
 
 resource "aws_secretsmanager_secret_version" "runtime" {
-  secret_id     = aws_secretsmanager_secret.runtime.id
-  secret_string = jsonencode(local.runtime)
+  for_each = var.runtime_roles
+
+  secret_id     = aws_secretsmanager_secret.runtime[each.key].id
+  secret_string = jsonencode({ for n in each.value : n => local.runtime[n] })
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for n in each.value : contains(keys(local.runtime), n)])
+      error_message = "runtime_roles names a variable that is neither generated nor in runtime_environment."
+    }
+  }
 }

@@ -10,9 +10,9 @@ output "runtime_environment" {
   sensitive   = true
 }
 
-output "runtime_secret_arn" {
-  description = "ARN of the JSON secret hosts load into their environment at boot."
-  value       = aws_secretsmanager_secret.runtime.arn
+output "runtime_secret_arns" {
+  description = "Per role, the ARN of the JSON secret its hosts load into their environment at each start."
+  value       = { for role, s in aws_secretsmanager_secret.runtime : role => s.arn }
 }
 
 output "secret_arns" {

@@ -32,9 +32,20 @@ variable "secret_length" {
 
 variable "runtime_environment" {
   type        = map(string)
-  description = "Derived secret settings (DATABASE_URL, REDIS_URL) stored with the generated ones in the runtime secret hosts load at boot."
+  description = "Derived secret settings (DATABASE_URL, REDIS_URL) offered to the runtime secrets next to the generated ones."
   default     = {}
   sensitive   = true
+}
+
+variable "runtime_roles" {
+  type        = map(list(string))
+  description = "Per process role, the secret environment names its runtime secret holds (least privilege), e.g. { session_host = [\"REDIS_URL\", \"EVENTS_SECRET\"] }."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for role in keys(var.runtime_roles) : can(regex("^[a-z][a-z0-9_-]*$", role))])
+    error_message = "runtime_roles keys must be lowercase role names."
+  }
 }
 
 variable "kms_key_arn" {

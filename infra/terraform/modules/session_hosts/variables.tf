@@ -35,7 +35,7 @@ variable "artifact_key" {
 
 variable "runtime_secret_arn" {
   type        = string
-  description = "Secrets Manager secret with REDIS_URL and EVENTS_SECRET (among others)."
+  description = "Secrets Manager secret (JSON) with REDIS_URL and EVENTS_SECRET only."
 }
 
 variable "events_url" {

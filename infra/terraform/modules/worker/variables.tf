@@ -30,7 +30,7 @@ variable "artifact_key" {
 
 variable "runtime_secret_arn" {
   type        = string
-  description = "Secrets Manager secret with DATABASE_URL, REDIS_URL, EVENTS_SECRET, ADMIN_TOKEN."
+  description = "Secrets Manager secret (JSON) with DATABASE_URL, REDIS_URL and EVENTS_SECRET."
 }
 
 variable "environment" {
