@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from flask import Flask, Response, g, request
 
 from contract import logs
 
+log = logs.get_logger(__name__)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 TRACE_HEADERS = ("X-Request-Id", "X-Trace-Id")
 
@@ -27,10 +29,11 @@ def _incoming_trace_id() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Install the request hooks."""
+    """Install the request hooks: trace id in, one JSON log line per request out."""
 
     @app.before_request
     def _start_trace() -> None:
+        g.started = time.monotonic()
         g.trace_id = _incoming_trace_id()
         logs.reset(service="functions")
         agent_id = (request.view_args or {}).get("agent_id")
@@ -40,4 +43,12 @@ def init_app(app: Flask) -> None:
     def _echo_trace(response: Response) -> Response:
         response.headers["X-Trace-Id"] = current_trace_id()
         response.headers["X-Request-Id"] = current_trace_id()
+        # The path only: query strings may carry values that do not belong in logs.
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            durationMs=round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
+        )
         return response
