@@ -7,33 +7,24 @@ public API, and writes live state with LiveStateStore from a thread.
 
 from __future__ import annotations
 
-import base64
-import io
 import time
 
 import pytest
 import sqlalchemy as sa
-import zxingcpp
-from PIL import Image
 
 from contract.jobs import JobName
 from contract.live import SessionState
 from functions import repository
 from functions.db import api_keys
 from tests.support.host import FakeHost, later
+from tests.support.qr import SAMPLE_QR as QR
+from tests.support.qr import decode_png
 
-QR = "2@Yf3kQ2w9Zx,8xNq0S1hT4+kqfY=,Kq7dW0wZ1mQ=,abcDEF123="
 BODY = {"userId": "user-1", "agentId": "agent-1", "agentName": "Support Bot", "apikey": "body-key"}
 
 
 def engine(app) -> sa.Engine:
     return app.extensions["db_engine"]
-
-
-def decode_png(b64: str) -> str:
-    image = Image.open(io.BytesIO(base64.b64decode(b64)))
-    [result] = zxingcpp.read_barcodes(image)
-    return result.text
 
 
 def shows_qr_on_ensure(host: FakeHost, qrs: list[str] | None = None, delay: float = 0.2) -> None:
