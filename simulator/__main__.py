@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import socket
 import sys
 from types import FrameType
 
@@ -18,6 +19,11 @@ class QuietHandler(WSGIRequestHandler):
     """Keep connections alive between fetches and log errors only, not every request."""
 
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        """Send small responses at once: headers and body go out as separate writes."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Skip the per-request access log line (thousands of sends per benchmark)."""

@@ -199,7 +199,8 @@
     }),
     sendText: command(function (to, text, quotedMessageId) {
       requireReady();
-      var options = { waitForAck: true };
+      // wa-js would otherwise send every URL in the text to third-party preview servers.
+      var options = { waitForAck: true, linkPreview: false };
       if (quotedMessageId) options.quotedMsg = quotedMessageId;
       return WPP.chat.sendTextMessage(to, text, options).then(sent);
     }),
