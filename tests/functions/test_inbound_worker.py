@@ -225,3 +225,24 @@ def test_many_messages_are_answered_once_each_in_order_per_chat(api, raw, ai_bac
         assert len(found) == 40
         for chat in chats:
             assert [s["text"] for s in found if s["to"] == chat] == expected[(agent_id, chat)]
+
+
+def test_metrics_show_received_ignored_errors_and_ai_latency(api, raw, state, settings, ai_backend, agent):
+    # given one answered, one ignored and one failed message
+    agent_id, _ = agent
+    failing, _ = new_agent(settings, ai_backend.url)
+    ai_backend.behave(failing, status=503)
+    errors_before = counter(state, metrics.ERRORS, {"code": "AI_DOWNSTREAM_ERROR"})
+    post_message(api, agent_id, message("metrics please"))
+    post_message(api, agent_id, message("mine", from_me=True))
+    post_message(api, failing, message("this fails"))
+    wait_for_sends(raw, agent_id, 1)
+    wait_for_sends(raw, failing, 1)
+    # when
+    text = api.get("/metrics").get_data(as_text=True)
+    # then
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert int(values["messages_received_total"]) >= 3
+    assert int(values['messages_ignored_total{reason="from_me"}']) >= 1
+    assert int(values['errors_total{code="AI_DOWNSTREAM_ERROR"}']) == errors_before + 1
+    assert int(values["ai_latency_seconds_count"]) >= 2
