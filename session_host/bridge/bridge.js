@@ -97,20 +97,27 @@
     emit({ type: "qr", qr: qr });
   }
 
+  function optional(read) {
+    try {
+      return read();
+    } catch (err) {
+      return null;
+    }
+  }
+
   function emitReady() {
     if (state.ready || !WPP.conn.isMainReady()) return;
     var me = WPP.conn.getMyUserId();
-    var lid = null;
-    try {
-      lid = jid(WPP.conn.getMyUserLid());
-    } catch (err) {
-      lid = null; // accounts not yet migrated to LIDs have none
-    }
     state.ready = true;
     state.qr = null;
     state.me = jid(me);
-    state.lid = lid;
-    state.pushname = WPP.profile.getMyProfileName() || null;
+    // Neither is needed to send; a WhatsApp build that lacks them must not block `ready`.
+    state.lid = optional(function () {
+      return jid(WPP.conn.getMyUserLid());
+    });
+    state.pushname = optional(function () {
+      return WPP.profile.getMyProfileName() || null;
+    });
     emit({ type: "ready", me: state.me, lid: state.lid, pushname: state.pushname });
   }
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from selenium import webdriver
 
 from tests.simulator.browser import BridgePage, Control, start_chrome, start_simulator
@@ -63,6 +64,16 @@ def login(page: BridgePage, control: Control, pushname: str = "Bot") -> str:
     control.post("/scan", {"qr": qr, "phone": phone, "pushname": pushname})
     page.wait_event("ready")
     return phone
+
+
+def scan_current_qr(control: Control, device_id: str) -> None:
+    """Scan the device's QR, trying again if it rotated between reading and scanning."""
+
+    def scanned() -> bool:
+        qr = control.device(device_id)["qr"]
+        return bool(qr) and requests.post(f"{control.url}/control/scan", json={"qr": qr}, timeout=5).ok
+
+    wait_until(scanned, 10, message="scan the current QR")
 
 
 def inbound(control: Control, phone: str, **body: object) -> str:
@@ -371,7 +382,7 @@ def test_the_qr_rotates_until_scanned(driver: webdriver.Chrome, run_dir: Path) -
         page.open()
         third = page.wait_event("qr", count=3)["qr"]
         assert len({e["qr"] for e in page.events("qr")}) >= 3
-        Control(url).post("/scan", {"qr": Control(url).device(page.device_id)["qr"]})
+        scan_current_qr(Control(url), page.device_id)
         page.wait_event("ready")
         rotations = len(page.events("qr"))
 
@@ -393,8 +404,7 @@ def test_an_idle_qr_is_refreshed_by_the_bridge(driver: webdriver.Chrome, run_dir
         # The simulator goes idle after two codes; only the bridge's refreshQR brings more.
         page.wait_event("qr", count=5)
 
-        qr = Control(url).device(page.device_id)["qr"]
-        Control(url).post("/scan", {"qr": qr})
+        scan_current_qr(Control(url), page.device_id)
         page.wait_event("ready")
     finally:
         process.stop()
