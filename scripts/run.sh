@@ -14,14 +14,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# REDIS_PORT: where the local Redis is looked for (and started) when REDIS_URL is unset.
 if [ -z "${REDIS_URL:-}" ]; then
-  export REDIS_URL="redis://127.0.0.1:6379/0"
-  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-    echo "starting a local redis-server on 127.0.0.1:6379 (logs: var/log/redis.log)"
-    redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --dir var \
+  redis_port="${REDIS_PORT:-6379}"
+  export REDIS_URL="redis://127.0.0.1:${redis_port}/0"
+  if ! redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+    echo "starting a local redis-server on 127.0.0.1:${redis_port} (logs: var/log/redis.log)"
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir var \
       >var/log/redis.log 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 \
+      || { echo "redis-server did not start; see var/log/redis.log" >&2; exit 1; }
   fi
 fi
 
