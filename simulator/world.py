@@ -280,7 +280,9 @@ class World:
                 raise Conflict("account has no linked device")
             device = self._devices[account.device_id]
             message = build_inbound(spec, account.jid)
-            self._seq += 1
+            # Clock-based, so a page that remembers the last one it saw (localStorage) keeps
+            # receiving after this simulator restarts.
+            self._seq = max(self._seq + 1, time.time_ns() // 1000)
             device.inbox.append((self._seq, message))
             del device.inbox[:-INBOX_LIMIT]
             self.inbound_count += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ from selenium.webdriver.chrome.service import Service
 from tests.support.processes import PYTHON, ROOT, Process, free_port, wait_http_ok
 from tests.support.waiting import wait_until
 
+STARTS = itertools.count(1)
 BRIDGE_JS = ROOT / "session_host" / "bridge" / "bridge.js"
 CHROME_FLAGS = [
     "--headless=new",
@@ -40,11 +42,11 @@ window.__wagw[arguments[0]].apply(null, arguments[1]).then(
 """
 
 
-def start_simulator(log_dir: Path, *args: str) -> tuple[Process, str]:
-    """Start `python -m simulator` on a free port and return it with its base URL."""
-    port = free_port()
+def start_simulator(log_dir: Path, *args: str, port: int | None = None) -> tuple[Process, str]:
+    """Start `python -m simulator` (on a free port by default); return it with its base URL."""
+    port = port or free_port()
     process = Process(
-        f"simulator-{port}",
+        f"simulator-{port}-{next(STARTS)}",
         [PYTHON, "-m", "simulator", "--port", str(port), *args],
         env=dict(os.environ),
         log_dir=log_dir,

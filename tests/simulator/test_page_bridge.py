@@ -17,7 +17,7 @@ import requests
 from selenium import webdriver
 
 from tests.simulator.browser import BridgePage, Control, start_chrome, start_simulator
-from tests.support.processes import Process
+from tests.support.processes import Process, free_port
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -406,5 +406,32 @@ def test_an_idle_qr_is_refreshed_by_the_bridge(driver: webdriver.Chrome, run_dir
 
         scan_current_qr(Control(url), page.device_id)
         page.wait_event("ready")
+    finally:
+        process.stop()
+
+
+def test_a_restarted_simulator_forgets_the_login_and_keeps_delivering(
+    driver: webdriver.Chrome, run_dir: Path
+) -> None:
+    port = free_port()
+    process, url = start_simulator(run_dir, port=port)
+    try:
+        page = BridgePage(driver, url)
+        driver.get(url + "/")
+        driver.execute_script("localStorage.clear()")
+        page.open()
+        control = Control(url)
+        phone = login(page, control)
+        message_event(page, inbound(control, phone, **{"from": "628111", "body": "before"}))
+        process.stop()
+        process, url = start_simulator(run_dir, port=port)
+
+        # The page's EventSource reconnects by itself and finds its device unknown.
+        assert page.wait_event("auth_failure")["reason"] == "unknown_companion"
+        qr = page.wait_event("qr", count=2)["qr"]
+        control.post("/scan", {"qr": qr, "phone": phone})
+        page.wait_event("ready", count=2)
+        after = inbound(control, phone, **{"from": "628111", "body": "after"})
+        assert message_event(page, after)["body"] == "after"
     finally:
         process.stop()
