@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
 from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from simulator.messages import Inbound, InvalidInput
 from simulator.world import Conflict, NotFound, World
@@ -212,12 +213,14 @@ def create_app(the_world: World | None = None) -> Flask:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return error(400, "INVALID_PAYLOAD", problems)
 
-    @app.errorhandler(404)
-    def no_route(_exc: Exception) -> tuple[Response, int]:
-        return error(404, "NOT_FOUND", "no such path")
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        code = (exc.name or "error").upper().replace(" ", "_")
+        return error(exc.code or 500, code, exc.description or code)
 
-    @app.errorhandler(405)
-    def bad_method(_exc: Exception) -> tuple[Response, int]:
-        return error(405, "METHOD_NOT_ALLOWED", "method not allowed on this path")
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response, int]:
+        app.logger.exception("unexpected error")
+        return error(500, "INTERNAL", f"simulator error: {exc.__class__.__name__}")
 
     return app
