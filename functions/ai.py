@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 import requests
+from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from contract import logs, metrics
 from functions.errors import AiDownstreamError, AiTimeout
@@ -18,7 +20,10 @@ log = logs.get_logger(__name__)
 REPLY_KEYS = ("reply", "output", "response")
 # Connecting should be quick even when the model is slow; the full timeout is for the answer.
 CONNECT_TIMEOUT_SECONDS = 5.0
+# A reply is a chat message; a body this large is a broken backend, not an answer.
+MAX_BODY_BYTES = 1024 * 1024
 _session = requests.Session()
+_CHARSET = re.compile(r"charset=([\w\-]+)", re.I)
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,28 @@ def extract_reply(body: Any, _depth: int = 0) -> str | None:
     return None
 
 
-def _parse(response: requests.Response) -> object:
-    text = response.text
+def _read(response: requests.Response, deadline: float, timeout: float) -> str:
+    """Read the body, giving up at the call's deadline (a backend may trickle bytes) or size cap."""
+    chunks, total = [], 0
+    try:
+        # read1 returns what has arrived, so the deadline is checked between a trickle's bytes.
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
+            total += len(chunk)
+            if total > MAX_BODY_BYTES:
+                raise AiDownstreamError(f"the AI backend answered more than {MAX_BODY_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise AiTimeout(f"the AI backend did not finish answering within {timeout:g} seconds")
+            chunks.append(chunk)
+    except ReadTimeoutError as exc:
+        raise AiTimeout(f"the AI backend did not finish answering within {timeout:g} seconds") from exc
+    except HTTPError as exc:
+        raise AiDownstreamError(f"the AI backend's answer broke off: {type(exc).__name__}") from exc
+    # JSON is UTF-8; text without a charset is read as UTF-8 too (requests would assume Latin-1).
+    charset = _CHARSET.search(response.headers.get("Content-Type", ""))
+    return b"".join(chunks).decode(charset.group(1) if charset else "utf-8", errors="replace")
+
+
+def _parse(response: requests.Response, text: str) -> object:
     content_type = response.headers.get("Content-Type", "").lower()
     looks_json = "json" in content_type or text.lstrip().startswith(("{", "["))
     if not looks_json:
@@ -88,7 +113,13 @@ def call_ai(
             headers=headers,
             timeout=(min(CONNECT_TIMEOUT_SECONDS, timeout), timeout),
             allow_redirects=False,
+            stream=True,
         )
+        with response:
+            text = _read(response, started + timeout, timeout)
+    except AiTimeout:
+        _observe(redis_client, time.monotonic() - started)
+        raise
     except requests.Timeout as exc:
         _observe(redis_client, time.monotonic() - started)
         raise AiTimeout(f"the AI backend did not answer within {timeout:g} seconds") from exc
@@ -97,9 +128,9 @@ def call_ai(
     latency = time.monotonic() - started
     _observe(redis_client, latency)
     if not 200 <= response.status_code < 300:
-        log.warning("ai backend error", status=response.status_code, body=response.text[:300])
+        log.warning("ai backend error", status=response.status_code, body=text[:300])
         raise AiDownstreamError(f"the AI backend answered HTTP {response.status_code}")
-    raw = _parse(response)
+    raw = _parse(response, text)
     return AiResult(reply=extract_reply(raw), latency_seconds=latency, raw=raw)
 
 

@@ -31,6 +31,7 @@ from contract.jobs import MediaRef
 from functions.errors import BadGateway, InvalidPayload, MediaTooLarge
 
 MAX_REDIRECTS = 5
+DOWNLOAD_BUDGET = 3
 PREVIEW_DIR = "previews"
 OUTGOING_DIR = "outgoing"
 RETENTION_SECONDS = 24 * 3600
@@ -149,7 +150,11 @@ def _pool(scheme: str, hostname: str, address: str, port: int, timeout: float) -
 def fetch_url(
     url: str, max_bytes: int, allowlist: Allowlist, timeout: float
 ) -> tuple[bytes, str | None, str | None]:
-    """Download a media URL (≤ max_bytes); return the bytes, the server's type and a file name."""
+    """Download a media URL (≤ max_bytes); return the bytes, the server's type and a file name.
+
+    `timeout` bounds each connect and read; the whole download gets DOWNLOAD_BUDGET times that.
+    """
+    deadline = time.monotonic() + timeout * DOWNLOAD_BUDGET
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -172,7 +177,7 @@ def fetch_url(
                 continue
             if not 200 <= response.status < 300:
                 raise BadGateway(f"the media URL answered HTTP {response.status}")
-            data = _read_capped(response, max_bytes)
+            data = _read_capped(response, max_bytes, deadline)
             mime = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower() or None
             name = _disposition_filename(response.headers.get("Content-Disposition"))
             name = name or unquote(PurePosixPath(parts.path).name) or None
@@ -184,16 +189,18 @@ def fetch_url(
     raise InvalidPayload(f"the media URL redirected more than {MAX_REDIRECTS} times")
 
 
-def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int) -> bytes:
+def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise too_large(max_bytes)
     chunks, total = [], 0
-    while chunk := response.read(_CHUNK):
+    while chunk := response.read1(_CHUNK):
         total += len(chunk)
         # Whatever the header said, stop reading the moment the limit is passed.
         if total > max_bytes:
             raise too_large(max_bytes)
+        if time.monotonic() > deadline:
+            raise BadGateway("the media URL is sending too slowly; download abandoned")
         chunks.append(chunk)
     if not total:
         raise BadGateway("the media URL answered an empty body")

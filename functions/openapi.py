@@ -110,6 +110,15 @@ def _paths() -> dict[str, Any]:
                 "QR code as a PNG (base64)", session_ok, params=[_AGENT], errors=("404", "504")
             )
         },
+        "/sessions/{agentId}/pairing-code": {
+            "post": _operation(
+                "8-character code to link by phone number instead of a QR",
+                session_ok,
+                body=schemas.PairingCodeRequest,
+                params=[_AGENT],
+                errors=("400", "404", "502", "504"),
+            )
+        },
         "/agents/{agentId}/run": {
             "post": _operation(
                 "Ask the agent's AI and send its reply to the chat",
@@ -166,6 +175,7 @@ def _paths() -> dict[str, Any]:
 
 MODELS: tuple[type[BaseModel], ...] = (
     schemas.CreateSessionRequest,
+    schemas.PairingCodeRequest,
     schemas.RunRequest,
     schemas.SendMessageRequest,
     schemas.SendMediaRequest,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from contract import metrics
-from functions.ai import call_ai, endpoint_for, extract_reply
+from functions.ai import MAX_BODY_BYTES, call_ai, endpoint_for, extract_reply
 from functions.errors import AiDownstreamError, AiTimeout
 from tests.functions.agents.conftest import FakeServer, reply
 
@@ -92,3 +94,34 @@ def test_connection_refused_maps_to_downstream_error(ai_backend: FakeServer):
     ai_backend.stop()
     with pytest.raises(AiDownstreamError, match="could not be reached"):
         call_ai(endpoint=url, api_key="k", payload=PAYLOAD, timeout=5)
+
+
+def _trickle(request):
+    request.send_response(200)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", "400")
+    request.end_headers()
+    for _ in range(40):
+        request.wfile.write(b" " * 10)
+        request.wfile.flush()
+        time.sleep(0.05)
+
+
+def test_a_trickling_body_still_times_out(ai_backend: FakeServer):
+    ai_backend.route("POST", PATH, _trickle)
+    started = time.monotonic()
+    with pytest.raises(AiTimeout):
+        call_ai(endpoint=ai_backend.url + PATH, api_key="k", payload=PAYLOAD, timeout=0.5)
+    assert time.monotonic() - started < 1.5
+
+
+def test_text_without_charset_is_utf8(ai_backend: FakeServer):
+    ai_backend.route("POST", PATH, lambda r: reply(r, 200, "Halo 👋 apa kabar?".encode(), "text/plain"))
+    result = call_ai(endpoint=ai_backend.url + PATH, api_key="k", payload=PAYLOAD, timeout=5)
+    assert result.reply == "Halo 👋 apa kabar?"
+
+
+def test_an_oversized_body_is_a_downstream_error(ai_backend: FakeServer):
+    ai_backend.route("POST", PATH, lambda r: reply(r, 200, b"x" * (MAX_BODY_BYTES + 1), "text/plain"))
+    with pytest.raises(AiDownstreamError, match="more than"):
+        call_ai(endpoint=ai_backend.url + PATH, api_key="k", payload=PAYLOAD, timeout=5)

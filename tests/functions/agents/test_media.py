@@ -264,3 +264,23 @@ def test_cleanup_removes_only_old_files(tmp_path: Path):
     assert media.cleanup(str(tmp_path), now=now) == 1
     assert not old.exists()
     assert (tmp_path / media.OUTGOING_DIR / "new.png").exists()
+
+
+def test_a_trickling_url_is_abandoned(make_client, ready_agent: Agent, fake_server: FakeServer):
+    def trickle(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", "image/jpeg")
+        request.send_header("Content-Length", "60")
+        request.end_headers()
+        for _ in range(60):
+            request.wfile.write(b"x")
+            request.wfile.flush()
+            time.sleep(0.05)
+
+    fake_server.route("GET", "/slow.jpg", trickle)
+    client = make_client(media_url_allowlist="127.0.0.1", media_fetch_timeout_seconds=0.2)
+    started = time.monotonic()
+    response = _post(client, ready_agent, {"url": fake_server.url + "/slow.jpg"})
+    assert response.status_code == 502
+    assert "too slowly" in response.get_json()["error"]["message"]
+    assert time.monotonic() - started < 2.5
