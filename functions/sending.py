@@ -108,11 +108,13 @@ def send(
     request_fingerprint: str = "",
 ) -> SendOutcome:
     """Enqueue one send for a connected session and wait (bounded) for the host's result."""
+    record_key = _idem_key(agent_id, idempotency_key) if idempotency_key else None
+    # A retry answers the first result even if the session has changed state since.
+    if record_key and get_redis().exists(record_key):
+        return _replay(agent_id, record_key, request_fingerprint)
     require_ready(agent_id)
     job_id = f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
-    record_key = None
-    if idempotency_key:
-        record_key = _idem_key(agent_id, idempotency_key)
+    if record_key:
         record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": {}}
         ttl = _settings().idempotency_ttl_seconds
         if not get_redis().set(record_key, json.dumps(record), nx=True, ex=ttl):

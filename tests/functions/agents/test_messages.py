@@ -201,3 +201,19 @@ def test_redis_down_is_503(make_client, ready_agent: Agent, redis_url):
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert redis.Redis.from_url(redis_url).ping()
+
+
+def test_a_retry_gets_the_first_result_even_after_the_session_dropped(
+    make_client, ready_agent: Agent, queue_host: QueueHost, redis_url
+):
+    client = make_client(send_wait_seconds=0)
+    key = {"Idempotency-Key": "k-drop"}
+    first = _post(client, ready_agent, headers=key)
+    queue_host.succeed(queue_host.take(ready_agent.agent_id), message_id="wamid-2")
+    make_ready(redis_url, ready_agent.agent_id, SessionState.DISCONNECTED)
+    retry = _post(client, ready_agent, headers=key)
+    assert retry.status_code == 200
+    assert (retry.get_json()["jobId"], retry.get_json()["messageId"]) == (
+        first.get_json()["jobId"],
+        "wamid-2",
+    )
