@@ -37,6 +37,13 @@ class IdempotencyKeyReused(ApiError):
     status, code = 422, "IDEMPOTENCY_KEY_REUSED"
 
 
+class IdempotencyInProgress(ApiError):
+    status, code = 409, "IDEMPOTENCY_IN_PROGRESS"
+
+
+_IN_PROGRESS = "a request with this Idempotency-Key is still being prepared; retry shortly"
+
+
 class JobNotFound(NotFound):
     code = "JOB_NOT_FOUND"
 
@@ -110,15 +117,18 @@ def send(
     """Enqueue one send for a connected session and wait (bounded) for the host's result."""
     record_key = _idem_key(agent_id, idempotency_key) if idempotency_key else None
     # A retry answers the first result even if the session has changed state since.
-    if record_key and get_redis().exists(record_key):
-        return _replay(agent_id, record_key, request_fingerprint)
+    if record_key and (replay := _replay(agent_id, record_key, request_fingerprint)):
+        return replay
     require_ready(agent_id)
     job_id = f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
     if record_key:
         record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": {}}
         ttl = _settings().idempotency_ttl_seconds
         if not get_redis().set(record_key, json.dumps(record), nx=True, ex=ttl):
-            return _replay(agent_id, record_key, request_fingerprint)
+            replay = _replay(agent_id, record_key, request_fingerprint)
+            if replay is None:
+                raise IdempotencyInProgress(_IN_PROGRESS)
+            return replay
     try:
         prepared = prepare()
         wait = limiter().acquire(agent_id)
@@ -136,19 +146,23 @@ def send(
     return SendOutcome(*_respond(job, prepared.extra, patience if wait < patience else 0))
 
 
-def _replay(agent_id: str, record_key: str, request_fingerprint: str) -> SendOutcome:
-    record = json.loads(get_redis().get(record_key) or "{}")
+def _replay(agent_id: str, record_key: str, request_fingerprint: str) -> SendOutcome | None:
+    """Answer a retry from the first request's job; None when the key is unused (or expired)."""
+    raw = get_redis().get(record_key)
+    if raw is None:
+        return None
+    record = json.loads(raw)
     if record.get("fingerprint") != request_fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
     deadline = time.monotonic() + _REPLAY_APPEAR_SECONDS
     job = dispatch.fetch(record["jobId"])
-    # The first request may still be preparing its job; it appears within moments.
+    # The first request may still be preparing its job (e.g. downloading media).
     while job is None and time.monotonic() < deadline:
         time.sleep(0.05)
         job = dispatch.fetch(record["jobId"])
     if job is None or job.meta.get("agentId") != agent_id:
-        raise IdempotencyKeyReused("the first request with this key did not complete; use a new key")
-    record = json.loads(get_redis().get(record_key) or json.dumps(record))
+        raise IdempotencyInProgress(_IN_PROGRESS)
+    record = json.loads(get_redis().get(record_key) or raw)
     body, status = _respond(job, record.get("extra") or {}, _settings().send_wait_seconds)
     return SendOutcome(body, status, replayed=True)
 
