@@ -8,7 +8,7 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel, ValidationError
 
-from functions.errors import InvalidPayload
+from functions.errors import InvalidPayload, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,6 +25,10 @@ def describe(exc: ValidationError) -> str:
 def parse_body(model: type[M], *, allow_empty: bool = False) -> M:
     """Validate the JSON body against `model`; non-JSON or wrong shapes are INVALID_PAYLOAD."""
     raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body is cut at the limit by Werkzeug instead of refused: refuse it here.
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     if not raw.strip():
         if allow_empty:
             return model.model_validate({})
