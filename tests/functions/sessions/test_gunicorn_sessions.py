@@ -201,3 +201,43 @@ def test_admin_token_over_http_and_no_secret_in_the_logs(start_api, serving_host
         assert secret not in log
     requests = [line for line in api.log_lines() if line.get("event") == "request"]
     assert [line["status"] for line in requests if line["path"] != "/health"] == [401, 401, 201, 200]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_oversize_and_non_json_bodies_over_http(start_api, run_dir, chunked):
+    api = start_api(MAX_BODY_BYTES="65536")
+    big = run_dir / "big-body.json"
+    big.write_text(json.dumps({"userId": "u", "agentId": "a", "agentName": "x" * 100_000}))
+    transfer = ["-H", "Transfer-Encoding: chunked"] if chunked else []
+
+    status, body, _ = api.curl(
+        "-X",
+        "POST",
+        "$BASE_URL/sessions",
+        "-H",
+        "Content-Type: application/json",
+        *transfer,
+        "--data-binary",
+        f"@{big}",
+    )
+    assert (status, body["error"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
+
+    status, body, _ = api.curl(
+        "-X",
+        "POST",
+        "$BASE_URL/sessions",
+        "-H",
+        "Content-Type: application/json",
+        *transfer,
+        "-d",
+        "{not json",
+    )
+    assert (status, body["error"]["code"]) == (400, "INVALID_PAYLOAD")
+
+    # a small valid body is read whole either way (no host runs, so placement is what fails)
+    valid = json.dumps({"userId": "u", "agentId": "a", "agentName": "x"})
+    status, body, _ = api.curl(
+        "-X", "POST", "$BASE_URL/sessions", "-H", "Content-Type: application/json", *transfer, "-d", valid
+    )
+    assert (status, body["error"]["code"]) == (503, "NO_SESSION_HOST")
+    assert api.process.alive() and "Traceback" not in api.process.log()
