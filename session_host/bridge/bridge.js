@@ -14,12 +14,15 @@
     window.__wagw.replay();
     return;
   }
+  // Another bridge version in this page: take over from it rather than listen twice.
+  if (window.__wagw && window.__wagw.uninstall) window.__wagw.uninstall();
 
   var SEEN_LIMIT = 5000; // remembered message ids; wa-js repeats an id within milliseconds
   var pending = []; // events waiting for the wagwEmit binding
   var flushTimer = null;
   var seen = new Set();
   var seenOrder = [];
+  var listening = []; // [event, listener] pairs, so uninstall() can remove them
   var state = { installed: false, qr: null, ready: false, me: null, lid: null, pushname: null, logoutReason: null };
 
   function emit(event) {
@@ -138,28 +141,50 @@
     });
   }
 
+  function listen(event, listener) {
+    listening.push([event, listener]);
+    return listener;
+  }
+
   function install() {
     if (state.installed) return;
     state.installed = true;
-    WPP.on("conn.auth_code_change", emitQr);
-    WPP.on("conn.require_auth", refreshAuthCode);
+    WPP.on("conn.auth_code_change", listen("conn.auth_code_change", emitQr));
+    WPP.on("conn.require_auth", listen("conn.require_auth", refreshAuthCode));
     // WhatsApp stops rotating the QR after a few codes; ask for a fresh one instead.
-    WPP.on("conn.qrcode_idle", function () {
-      WPP.conn.refreshQR().then(emitQr, function () {
-        return null;
-      });
-    });
-    WPP.on("conn.authenticated", function () {
-      state.qr = null;
-      emit({ type: "authenticated" });
-    });
-    WPP.on("conn.main_ready", emitReady);
-    WPP.on("conn.logout_reason", function (reason) {
-      state.logoutReason = reason || null;
-    });
-    WPP.on("conn.logout", onLogout);
-    WPP.on("chat.new_message", onMessage);
+    WPP.on(
+      "conn.qrcode_idle",
+      listen("conn.qrcode_idle", function () {
+        WPP.conn.refreshQR().then(emitQr, function () {
+          return null;
+        });
+      })
+    );
+    WPP.on(
+      "conn.authenticated",
+      listen("conn.authenticated", function () {
+        state.qr = null;
+        emit({ type: "authenticated" });
+      })
+    );
+    WPP.on("conn.main_ready", listen("conn.main_ready", emitReady));
+    WPP.on(
+      "conn.logout_reason",
+      listen("conn.logout_reason", function (reason) {
+        state.logoutReason = reason || null;
+      })
+    );
+    WPP.on("conn.logout", listen("conn.logout", onLogout));
+    WPP.on("chat.new_message", listen("chat.new_message", onMessage));
     replay();
+  }
+
+  function uninstall() {
+    listening.forEach(function (pair) {
+      WPP.off(pair[0], pair[1]);
+    });
+    listening = [];
+    state.installed = true; // a pending loader.onReady must not install it again
   }
 
   function replay() {
@@ -194,6 +219,7 @@
   window.__wagw = {
     version: VERSION,
     replay: replay,
+    uninstall: uninstall,
     status: command(function () {
       var loaded = state.installed;
       return {

@@ -16,7 +16,7 @@ import pytest
 import requests
 from selenium import webdriver
 
-from tests.simulator.browser import BridgePage, Control, start_chrome, start_simulator
+from tests.simulator.browser import BRIDGE_JS, BridgePage, Control, start_chrome, start_simulator
 from tests.support.processes import Process, free_port
 from tests.support.waiting import wait_until
 
@@ -435,3 +435,26 @@ def test_a_restarted_simulator_forgets_the_login_and_keeps_delivering(
         assert message_event(page, after)["body"] == "after"
     finally:
         process.stop()
+
+
+def test_a_newer_bridge_takes_over_from_an_older_one(
+    driver: webdriver.Chrome, simulator: tuple[Process, str], control: Control
+) -> None:
+    page = BridgePage(driver, simulator[1])
+    driver.get(simulator[1] + "/")
+    driver.execute_script("localStorage.clear()")
+    page.open()
+    page.wait_event("bridge_ready")
+    older = BRIDGE_JS.read_text().replace('var VERSION = "1";', 'var VERSION = "0";')
+    driver.execute_script("window.__wagw.uninstall(); delete window.__wagw; window.__events.length = 0;")
+    driver.execute_script(older)
+    assert page.wait_event("bridge_ready")["version"] == "0"
+
+    page.inject()
+
+    assert page.wait_event("bridge_ready", count=2)["version"] == "1"
+    phone = login(page, control)
+    message_id = inbound(control, phone, **{"from": "628111", "body": "once"})
+    message_event(page, message_id)
+    assert [e["message"]["id"] for e in page.events("message")].count(message_id) == 1
+    assert len(page.events("ready")) == 1
