@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make tf-check`: terraform fmt, terraform validate per environment, then tflint and checkov.
+# `make tf-check`: terraform fmt, validate per environment, `terraform test` suites, then tflint
+# and checkov.
 # A tool that is not installed is skipped with a message; a tool that runs and fails fails.
 set -euo pipefail
 cd "$(dirname "$0")/../terraform"
@@ -30,6 +31,12 @@ if command -v "$TERRAFORM" >/dev/null 2>&1; then
       exit 1
     fi
     (cd "$work/terraform/$env" && "$TERRAFORM" validate -no-color)
+  done
+  # `terraform test` (mocked AWS provider, no account needed) wherever a tests/ folder exists.
+  for suite in $(find . -path ./.terraform -prune -o -name '*.tftest.hcl' -print | xargs -r -n1 dirname | xargs -r -n1 dirname | sort -u); do
+    echo "tf-check: terraform test ${suite#./}"
+    (cd "$work/terraform/$suite" && "$TERRAFORM" "${init_args[@]}" >"$work/init.log" 2>&1 || { cat "$work/init.log" >&2; exit 1; })
+    (cd "$work/terraform/$suite" && "$TERRAFORM" test -no-color)
   done
 else
   echo "tf-check: SKIPPED terraform fmt and validate: '$TERRAFORM' not found (install Terraform >= 1.5)"

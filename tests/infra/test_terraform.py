@@ -99,7 +99,10 @@ def test_secret_like_variables_have_no_default_value(directory: Path):
 
 
 def test_no_hard_coded_secrets_anywhere_in_the_tree():
-    text_files = [p for p in TERRAFORM.rglob("*") if p.is_file() and ".terraform" not in p.parts]
+    # `terraform test` files feed mock values to mocked providers; everything else is deployed.
+    text_files = [
+        p for p in TERRAFORM.rglob("*") if p.is_file() and not {".terraform", "tests"} & set(p.parts)
+    ]
     assignment = re.compile(
         r"^\s*([A-Za-z_]*(?:password|secret|token|api_?key))\s*=\s*\"([^\"$]+)\"", re.IGNORECASE | re.M
     )

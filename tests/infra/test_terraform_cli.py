@@ -54,6 +54,26 @@ def test_terraform_validate(env: Path, tmp_path: Path):
     assert report["warning_count"] == 0, json.dumps(report["diagnostics"], indent=1)
 
 
+TEST_DIRS = sorted(p.parent for p in TERRAFORM.glob("**/tests/*.tftest.hcl"))
+
+
+@pytest.mark.skipif(not PLUGIN_DIR, reason="terraform test needs the AWS provider schema: set TF_PLUGIN_DIR")
+@pytest.mark.parametrize(
+    "directory", TEST_DIRS, ids=[str(p.parent.relative_to(TERRAFORM)) for p in TEST_DIRS]
+)
+def test_terraform_test_against_a_mocked_provider(directory: Path, tmp_path: Path):
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform*"))
+    workdir = copy / directory.parent.relative_to(TERRAFORM)
+    init = terraform(
+        "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={PLUGIN_DIR}", cwd=workdir
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    result = terraform("test", "-no-color", cwd=workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"Success! [1-9][0-9]* passed, 0 failed", result.stdout), result.stdout
+
+
 def render_user_data(tmp_path: Path, **overrides: object) -> str:
     """Render the hosts' boot script with Terraform itself (no provider needed for an output)."""
     values: dict[str, object] = {

@@ -120,7 +120,7 @@ module "api" {
   secret_environment = module.secrets.runtime_environment
   vpc_id             = module.network.vpc_id
   subnet_ids         = module.network.private_subnet_ids
-  media_bucket_arn   = module.media.bucket_arn
+  media_bucket_arns  = [module.media.bucket_arn]
 
   timeout_seconds   = var.lambda_timeout_seconds
   qr_wait_seconds   = var.qr_wait_seconds
@@ -137,7 +137,7 @@ module "worker" {
   artifact_key       = module.artifacts.app_s3_key
   runtime_secret_arn = module.secrets.runtime_secret_arns["worker"]
   environment        = local.common_environment
-  media_bucket_arn   = module.media.bucket_arn
+  media_bucket_arns  = [module.media.bucket_arn]
 
   worker_count  = var.worker_count
   instance_type = var.worker_instance_type
@@ -154,7 +154,7 @@ module "session_hosts" {
   runtime_secret_arn = module.secrets.runtime_secret_arns["session_host"]
   events_url         = module.api.events_url
   environment        = { LOG_LEVEL = var.log_level, MEDIA_BUCKET = module.media.bucket_name }
-  media_bucket_arn   = module.media.bucket_arn
+  media_bucket_arns  = [module.media.bucket_arn]
 
   host_count    = var.session_host_count
   instance_type = var.session_host_instance_type

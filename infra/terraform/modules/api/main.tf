@@ -47,7 +47,7 @@ resource "aws_iam_role_policy_attachment" "vpc_access" {
 }
 
 resource "aws_iam_role_policy" "media" {
-  count = var.media_bucket_arn == null ? 0 : 1
+  count = length(var.media_bucket_arns) > 0 ? 1 : 0
 
   name = "media-bucket"
   role = aws_iam_role.this.id
@@ -56,7 +56,7 @@ resource "aws_iam_role_policy" "media" {
     Statement = [{
       Effect   = "Allow"
       Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-      Resource = "${var.media_bucket_arn}/*"
+      Resource = [for arn in var.media_bucket_arns : "${arn}/*"]
     }]
   })
 }

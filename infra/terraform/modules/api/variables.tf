@@ -139,10 +139,10 @@ variable "subnet_ids" {
   }
 }
 
-variable "media_bucket_arn" {
-  type        = string
-  description = "Media bucket the function may read and write; null when media stays in /tmp."
-  default     = null
+variable "media_bucket_arns" {
+  type        = list(string)
+  description = "Media buckets the function may read and write; empty when media stays in /tmp."
+  default     = []
 }
 
 variable "reserved_concurrency" {

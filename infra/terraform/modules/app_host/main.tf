@@ -106,11 +106,11 @@ resource "aws_iam_role_policy" "this" {
           Resource = local.asg_arn
         },
       ],
-      var.media_bucket_arn == null ? [] : [{
+      length(var.media_bucket_arns) == 0 ? [] : [{
         Sid      = "Media"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-        Resource = "${var.media_bucket_arn}/*"
+        Resource = [for arn in var.media_bucket_arns : "${arn}/*"]
       }],
     )
   })

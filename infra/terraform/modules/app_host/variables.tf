@@ -166,10 +166,10 @@ variable "drain_timeout_seconds" {
   }
 }
 
-variable "media_bucket_arn" {
-  type        = string
-  description = "Media bucket the process may read and write; null for none."
-  default     = null
+variable "media_bucket_arns" {
+  type        = list(string)
+  description = "Media buckets the process may read and write; empty for none."
+  default     = []
 }
 
 variable "install_ssm_agent" {

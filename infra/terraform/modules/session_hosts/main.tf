@@ -84,6 +84,6 @@ module "host" {
   efs_mount_path = local.auth_mount
 
   drain_timeout_seconds = var.drain_timeout_seconds
-  media_bucket_arn      = var.media_bucket_arn
+  media_bucket_arns     = var.media_bucket_arns
   tags                  = var.tags
 }

@@ -93,10 +93,10 @@ variable "drain_timeout_seconds" {
   }
 }
 
-variable "media_bucket_arn" {
-  type        = string
-  description = "Media bucket the hosts may read; null for none."
-  default     = null
+variable "media_bucket_arns" {
+  type        = list(string)
+  description = "Media buckets the hosts may read; empty for none."
+  default     = []
 }
 
 variable "ami_id" {

@@ -25,6 +25,6 @@ module "host" {
   max_size         = var.worker_count + 1
 
   drain_timeout_seconds = var.drain_timeout_seconds
-  media_bucket_arn      = var.media_bucket_arn
+  media_bucket_arns     = var.media_bucket_arns
   tags                  = var.tags
 }

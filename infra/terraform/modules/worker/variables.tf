@@ -73,10 +73,10 @@ variable "drain_timeout_seconds" {
   }
 }
 
-variable "media_bucket_arn" {
-  type        = string
-  description = "Media bucket the worker may use; null for none."
-  default     = null
+variable "media_bucket_arns" {
+  type        = list(string)
+  description = "Media buckets the worker may use; empty for none."
+  default     = []
 }
 
 variable "ami_id" {

@@ -1,0 +1,110 @@
+# `terraform test`: the whole production env applied against a mocked AWS provider (no
+# account, no network). It exercises every expression, precondition and module wiring.
+
+mock_provider "aws" {
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["ap-southeast-3a", "ap-southeast-3b", "ap-southeast-3c"]
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "ap-southeast-3"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  # The provider checks that these are ARNs and URLs, so the mock must produce real-looking ones.
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:ap-southeast-3:123456789012:log-group:mock"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mock"
+    }
+  }
+
+  mock_resource "aws_iam_instance_profile" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:instance-profile/mock"
+    }
+  }
+
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::mock-bucket"
+    }
+  }
+
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:mock"
+    }
+  }
+
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      api_endpoint  = "https://mock.execute-api.ap-southeast-3.amazonaws.com"
+      execution_arn = "arn:aws:execute-api:ap-southeast-3:123456789012:mock"
+    }
+  }
+
+  mock_resource "aws_launch_template" {
+    defaults = {
+      id             = "lt-0123456789abcdef0"
+      latest_version = 1
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:ap-southeast-3:123456789012:function:mock"
+      invoke_arn = "arn:aws:apigateway:ap-southeast-3:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-southeast-3:123456789012:function:mock/invocations"
+    }
+  }
+
+  mock_data "aws_secretsmanager_random_password" {
+    defaults = {
+      random_password = "MockedGeneratedSecretValue0123456789abcdefABCDEF"
+    }
+  }
+}
+
+variables {
+  region               = "ap-southeast-3"
+  artifact_bucket_name = "example-wagw-artifacts"
+  media_bucket_name    = "example-wagw-media"
+  ai_backend_url       = "https://ai.example.com"
+  developer_jid        = "6281234567890@c.us"
+  lambda_zip_path      = "tests/fixtures/lambda.zip"
+  app_tarball_path     = "tests/fixtures/app.tar.gz"
+}
+
+run "production_applies" {
+  command = apply
+
+  assert {
+    condition     = output.events_url == "https://mock.execute-api.ap-southeast-3.amazonaws.com"
+    error_message = "session hosts must post events to the API's base URL"
+  }
+
+  assert {
+    condition     = startswith(output.admin_token_secret_arn, "arn:aws:secretsmanager:")
+    error_message = "the ADMIN_TOKEN secret must be an output"
+  }
+}

@@ -1,0 +1,102 @@
+# `terraform test` with a mocked AWS provider: what the API module configures, and what it refuses.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:ap-southeast-3:123456789012:log-group:mock"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mock"
+    }
+  }
+
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      api_endpoint  = "https://mock.execute-api.ap-southeast-3.amazonaws.com"
+      execution_arn = "arn:aws:execute-api:ap-southeast-3:123456789012:mock"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:ap-southeast-3:123456789012:function:mock"
+      invoke_arn = "arn:aws:apigateway:ap-southeast-3:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-southeast-3:123456789012:function:mock/invocations"
+    }
+  }
+}
+
+variables {
+  name               = "wagw-test-api"
+  artifact_bucket    = "artifacts"
+  artifact_key       = "lambda/api-abc.zip"
+  source_code_hash   = "abc="
+  vpc_id             = "vpc-0123456789abcdef0"
+  subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  environment        = { AI_BACKEND_URL = "https://ai.example.com" }
+  secret_environment = { EVENTS_SECRET = "s3cr3t-from-the-secrets-module", REDIS_URL = "rediss://:t@redis:6379/0" }
+  media_bucket_arns  = ["arn:aws:s3:::media"]
+}
+
+run "lambda_answers_before_api_gateway_gives_up" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_function.this.timeout == 28 && aws_apigatewayv2_integration.lambda.timeout_milliseconds <= 30000
+    error_message = "the function must stop before API Gateway does"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables["QR_WAIT_SECONDS"] == "20" &&
+      aws_lambda_function.this.environment[0].variables["SEND_WAIT_SECONDS"] == "15" &&
+      aws_lambda_function.this.environment[0].variables["AI_TIMEOUT_SECONDS"] == "24" &&
+      aws_lambda_function.this.environment[0].variables["APP_ENV"] == "production"
+    )
+    error_message = "the waits must be shortened for API Gateway and the app must run in production mode"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["EVENTS_SECRET"] == "s3cr3t-from-the-secrets-module"
+    error_message = "secret environment must reach the function"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.handler == "functions.lambda_handler.handler" && aws_apigatewayv2_integration.lambda.payload_format_version == "2.0"
+    error_message = "the apig-wsgi handler must receive HTTP API v2 events"
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.media) == 1 && output.events_url == "https://mock.execute-api.ap-southeast-3.amazonaws.com"
+    error_message = "media access and the events base URL must be wired"
+  }
+}
+
+run "waits_too_close_to_the_timeout_are_refused" {
+  command = plan
+
+  variables {
+    timeout_seconds = 20
+    qr_wait_seconds = 19
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "timeouts_beyond_api_gateway_are_refused" {
+  command = plan
+
+  variables {
+    timeout_seconds = 60
+  }
+
+  expect_failures = [var.timeout_seconds]
+}
