@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import ipaddress
 import mimetypes
 import re
@@ -24,7 +23,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import boto3
 import certifi
-import redis
 import urllib3
 
 from contract.jobs import MediaRef
@@ -34,9 +32,6 @@ MAX_REDIRECTS = 5
 DOWNLOAD_BUDGET = 3
 PREVIEW_DIR = "previews"
 OUTGOING_DIR = "outgoing"
-RETENTION_SECONDS = 24 * 3600
-CLEANUP_EVERY_SECONDS = 30 * 60
-CLEANUP_LOCK = "wagw:media:cleanup"
 _CHUNK = 64 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+\-]+/[\w.+\-]+)?(;[^,]*)?;base64,", re.I)
@@ -261,8 +256,8 @@ class Stored:
 def store(media: Media, *, agent_id: str, save_to_temp: bool, temp_dir: str, bucket: str | None) -> Stored:
     """Write the bytes where the host can read them: S3 when a bucket is set, else TEMP_DIR.
 
-    Previews keep their file for 24 h. Without a preview the host still needs the bytes, so
-    they go under `outgoing/`, which the host deletes after sending (and cleanup after 24 h).
+    Without a preview the host still needs the bytes, so they go under `outgoing/` instead of
+    `previews/`; the session host's cleanup deletes both after 24 h (an S3 lifecycle rule in the cloud).
     """
     folder = PREVIEW_DIR if save_to_temp else OUTGOING_DIR
     name = unique_name(media.filename)
@@ -278,26 +273,3 @@ def store(media: Media, *, agent_id: str, save_to_temp: bool, temp_dir: str, buc
     path.write_bytes(media.data)
     ref = MediaRef(kind="file", path=str(path), **common)
     return Stored(ref, str(path) if save_to_temp else None)
-
-
-def cleanup(temp_dir: str, max_age_seconds: float = RETENTION_SECONDS, now: float | None = None) -> int:
-    """Delete stored media older than `max_age_seconds`; return how many files went."""
-    now = time.time() if now is None else now
-    removed = 0
-    for folder in (PREVIEW_DIR, OUTGOING_DIR):
-        directory = Path(temp_dir) / folder
-        if not directory.is_dir():
-            continue
-        for path in directory.iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                if path.is_file() and now - path.stat().st_mtime > max_age_seconds:
-                    path.unlink()
-                    removed += 1
-    return removed
-
-
-def maybe_cleanup(client: redis.Redis, temp_dir: str) -> int:
-    """Run `cleanup` at most once per CLEANUP_EVERY_SECONDS across the deployment."""
-    if not client.set(CLEANUP_LOCK, "1", nx=True, ex=CLEANUP_EVERY_SECONDS):
-        return 0
-    return cleanup(temp_dir)

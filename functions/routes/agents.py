@@ -146,8 +146,6 @@ def send_media(agent_id: str):
             temp_dir=settings.temp_dir,
             bucket=settings.media_bucket,
         )
-        if not settings.media_bucket:
-            media.maybe_cleanup(get_redis(), settings.temp_dir)
         extra = {
             "previewPath": stored.preview_path,
             "mimeType": item.mime_type,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -252,18 +251,6 @@ def test_s3_storage(make_client, ready_agent: Agent, queue_host: QueueHost, monk
         stored = s3.get_object(Bucket="wagw-media", Key=ref.key)
         assert stored["Body"].read() == PNG
         assert stored["ContentType"] == "image/png"
-
-
-def test_cleanup_removes_only_old_files(tmp_path: Path):
-    for folder in (media.PREVIEW_DIR, media.OUTGOING_DIR):
-        (tmp_path / folder).mkdir()
-        (tmp_path / folder / "new.png").write_bytes(b"x")
-    old = tmp_path / media.PREVIEW_DIR / "new.png"
-    now = time.time()
-    os.utime(old, (now - 2 * 86400, now - 2 * 86400))
-    assert media.cleanup(str(tmp_path), now=now) == 1
-    assert not old.exists()
-    assert (tmp_path / media.OUTGOING_DIR / "new.png").exists()
 
 
 def test_a_trickling_url_is_abandoned(make_client, ready_agent: Agent, fake_server: FakeServer):
