@@ -38,32 +38,38 @@ def _always_ids(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, An
     return event
 
 
-def configure_logging(level: str = "INFO", service: str = "gateway") -> None:
-    """Route structlog and stdlib logging through one JSON renderer on stderr."""
-    shared = [
-        merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", key="timestamp"),
-        _always_ids,
-        structlog.processors.format_exc_info,
-        redact,
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+_SHARED = [
+    merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", key="timestamp"),
+    _always_ids,
+    structlog.processors.format_exc_info,
+    redact,
+]
+
+
+def json_formatter() -> logging.Formatter:
+    """Return a stdlib formatter that renders any record as one of our JSON lines."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.JSONRenderer(),
         ],
     )
+
+
+def configure_logging(level: str = "INFO", service: str = "gateway") -> None:
+    """Route structlog and stdlib logging through one JSON renderer on stderr."""
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handler.setFormatter(json_formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

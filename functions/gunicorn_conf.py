@@ -2,6 +2,20 @@
 
 import os
 
+from gunicorn.glogging import Logger
+
+
+class JsonLogger(Logger):
+    """gunicorn's own lines (start-up, workers, signals) in the same JSON as every other line."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from contract.logs import json_formatter
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(json_formatter())
+
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
@@ -11,6 +25,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 20
 accesslog = None
 errorlog = "-"
+logger_class = JsonLogger
 # Several gateways (tests, `make run`) may share a machine: no shared control socket in $HOME.
 control_socket_disable = True
 

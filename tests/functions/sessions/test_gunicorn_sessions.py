@@ -42,8 +42,8 @@ class Api:
         return int(status_line.split()[1]), json.loads(body), headers
 
     def log_lines(self) -> list[dict]:
-        """Return the server's JSON log lines (gunicorn's own lines are plain text)."""
-        return [json.loads(line) for line in self.process.log().splitlines() if line.startswith("{")]
+        """Return the server's log lines; each one must be a JSON object."""
+        return [json.loads(line) for line in self.process.log().splitlines() if line.strip()]
 
 
 @pytest.fixture
@@ -162,7 +162,9 @@ def test_the_seeds_curl_examples(start_api, serving_host):
     requests = [line for line in lines if line.get("event") == "request"]
     # seven /sessions calls above; /health also answered the start-up probes
     assert len([line for line in requests if line["path"] != "/health"]) == 7
-    assert all(line["traceId"] and "agentId" in line for line in lines)
+    assert all("traceId" in line and "agentId" in line and line["timestamp"] for line in lines)
+    assert all(line["traceId"] for line in requests)
+    assert any(line["logger"] == "gunicorn.error" for line in lines)
     create = next(line for line in requests if line["traceId"] == "seed-create-1")
     assert (create["method"], create["path"], create["status"], create["agentId"]) == (
         "POST",
