@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 from moto import mock_aws
 
 from contract import jobs
-from functions import media
+from functions import media, sending
 from tests.functions.agents.conftest import Agent, FakeServer, QueueHost, reply
+from tests.support.waiting import wait_until
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -271,3 +273,38 @@ def test_a_trickling_url_is_abandoned(make_client, ready_agent: Agent, fake_serv
     assert response.status_code == 502
     assert "too slowly" in response.get_json()["error"]["message"]
     assert time.monotonic() - started < 2.5
+
+
+def test_a_retry_while_the_first_is_still_downloading_is_told_to_wait(
+    make_client, ready_agent: Agent, fake_server: FakeServer, queue_host: QueueHost, monkeypatch
+):
+    # given a first request still downloading its media
+    monkeypatch.setattr(sending, "_REPLAY_APPEAR_SECONDS", 0.2)
+    release = threading.Event()
+
+    def slow(request: BaseHTTPRequestHandler) -> None:
+        release.wait(10)
+        reply(request, 200, PNG, "image/png")
+
+    fake_server.route("GET", "/slow.png", slow)
+    client = make_client(media_url_allowlist="127.0.0.1", send_wait_seconds=0)
+    key = {"Idempotency-Key": "media-1"}
+    body = {"to": "6281234567890", "url": fake_server.url + "/slow.png"}
+    url = f"/agents/{ready_agent.agent_id}/media"
+    first: dict = {}
+    thread = threading.Thread(
+        target=lambda: first.update(r=client.post(url, json=body, headers={**ready_agent.auth, **key}))
+    )
+    thread.start()
+    wait_until(lambda: any(seen.path == "/slow.png" for seen in fake_server.seen), 10)
+    # when the retry arrives
+    retry = client.post(url, json=body, headers={**ready_agent.auth, **key})
+    # then it is told to retry shortly, and the first one still makes exactly one job
+    assert retry.status_code == 409
+    assert retry.get_json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
+    release.set()
+    thread.join(15)
+    assert first["r"].status_code == 202
+    again = client.post(url, json=body, headers={**ready_agent.auth, **key})
+    assert again.get_json()["jobId"] == first["r"].get_json()["jobId"]
+    assert len(queue_host.job_ids(ready_agent.agent_id)) == 1
