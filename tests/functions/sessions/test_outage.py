@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ import requests
 from functions import repository
 from functions.app import create_app
 from tests.conftest import start_redis
+from tests.support.host import FakeHost, later
 from tests.support.processes import ROOT, Process, free_port, wait_http_ok
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import wait_until
@@ -80,6 +82,25 @@ def test_redis_down_is_503_then_the_same_app_recovers(settings_factory, own_redi
     again = client.get("/sessions/agent-1")
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["agentId"] == "agent-1"
+    app.extensions["db_engine"].dispose()
+
+
+def test_redis_dying_during_a_qr_wait_is_503_at_once(settings_factory, own_redis):
+    processes, url = own_redis
+    app = create_app(settings_factory(redis_url=url, qr_wait_seconds=20))
+    record(app)
+    host = FakeHost(url, "h-outage").register(heartbeat=False)
+    host.client.close()
+    host.raw.close()
+    stopper = later(1.0, processes[0].stop)
+
+    started = time.monotonic()
+    response = app.test_client().post("/sessions/agent-1/qr")
+    stopper.join(10)
+
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert time.monotonic() - started < 8
     app.extensions["db_engine"].dispose()
 
 
