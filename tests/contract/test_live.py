@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+import redis
 
 from contract.live import ACTIVE_KEY, LiveStateStore, SessionState, live_channel, live_key, timestamps
 from tests.support.host import later
@@ -116,3 +117,16 @@ def test_wait_for_times_out_cleanly(store, redis_client):
     assert 0.9 <= elapsed < 3.0
     # the subscription was closed: nobody is left listening on the channel
     assert redis_client.pubsub_numsub(live_channel("a1")) == [(live_channel("a1"), 0)]
+
+
+def test_wait_for_survives_pubsub_health_checks(redis_url):
+    # the API pings idle connections (every 15 s there); a long QR wait must skip the pongs
+    client = redis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=1, socket_timeout=5)
+    store = LiveStateStore(client)
+    writer = later(2.5, lambda: store.set_state("a1", SessionState.AWAITING_QR, host="h1", qr="2@pinged"))
+
+    state = store.wait_for("a1", lambda s: bool(s.qr), timeout=10)
+    writer.join(5)
+    client.close()
+
+    assert state is not None and state.qr == "2@pinged"
