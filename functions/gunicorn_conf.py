@@ -31,10 +31,12 @@ control_socket_disable = True
 
 # prometheus-flask-exporter: workers share HTTP request metrics through files in this
 # directory (read back by /metrics). It must be set before a worker imports the app.
+_own_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     import tempfile
 
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wagw-prometheus-")
+    _own_metrics_dir = tempfile.mkdtemp(prefix="wagw-prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
 
 
 def child_exit(_server, worker):
@@ -49,3 +51,11 @@ def on_starting(_server):
     from functions.config import load_settings
 
     load_settings()
+
+
+def on_exit(_server):
+    """Remove the metrics directory this configuration created."""
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
