@@ -1,0 +1,201 @@
+"""Launch one headless Chromium per agent (undetected-chromedriver or plain Selenium) and end it.
+
+Nothing is downloaded at run time: the Debian `chromium` and `chromedriver` binaries are used,
+and undetected-chromedriver gets its own *copy* of chromedriver because it patches the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from contract import logs
+from session_host.config import DESKTOP_USER_AGENT, HostSettings
+
+log = logs.get_logger(__name__)
+
+# Each flag trims memory or background traffic; measured ~205 MB PSS per Chrome with the
+# default headless flags against ~180 MB with this set.
+LEAN_FLAGS = (
+    "--no-sandbox",  # the daemon runs as root in a container; Chrome refuses root with the sandbox
+    "--disable-gpu",  # no GPU on servers: skips the GPU process setup
+    "--disable-dev-shm-usage",  # containers have a tiny /dev/shm; use /tmp for shared memory
+    "--disable-background-networking",  # no safe-browsing, translate or variations fetches
+    "--disable-component-update",  # never download components (closed network, less memory)
+    "--disable-sync",  # no Google account sync service
+    "--no-first-run",  # no first-run tabs or dialogs in a fresh profile
+    "--no-default-browser-check",  # no default-browser prompt
+    "--disable-extensions",  # no extension processes
+    "--disable-default-apps",  # no bundled apps installed into new profiles
+    "--disable-background-timer-throttling",  # WhatsApp Web runs in a background tab: keep timers
+    "--disable-renderer-backgrounding",  # same: an unfocused headless page must not be deprioritised
+    "--disable-features=Translate,MediaRouter,OptimizationHints,InterestFeedContentSuggestions",
+    "--metrics-recording-only",  # no metrics uploads
+    "--mute-audio",  # voice notes never play
+    "--password-store=basic",  # no keyring daemon on servers
+    "--window-size=1280,800",  # a desktop layout WhatsApp Web accepts, smaller than uc's 1920x1080
+    "--renderer-process-limit=2",  # one tab per Chrome: cap helper renderers
+    "--js-flags=--max-old-space-size=512",  # bound a runaway page instead of the whole host
+)
+
+
+@dataclass
+class Browser:
+    """A running Chrome: the Selenium driver, its debugger address and its process id."""
+
+    driver: webdriver.Remote
+    debugger_address: str
+    pid: int | None
+    driver_copy: Path | None = None
+
+    def processes(self) -> list[psutil.Process]:
+        """Return Chrome's process and all its children (renderers, zygotes, utilities)."""
+        if self.pid is None:
+            return []
+        try:
+            root = psutil.Process(self.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def alive(self) -> bool:
+        """Tell whether Chrome's main process still runs."""
+        if self.pid is None:
+            return False
+        try:
+            return psutil.Process(self.pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def pss_bytes(self) -> int:
+        """Return the proportional set size of Chrome's whole process tree."""
+        total = 0
+        for proc in self.processes():
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_full_info().pss
+        return total
+
+    def close(self, grace: float = 5.0) -> None:
+        """Quit cleanly (Chrome flushes the profile), then kill what is left of the tree by pid."""
+        tree = self.processes()
+        with contextlib.suppress(Exception):
+            self.driver.quit()
+        # uc's quit only sends SIGTERM; give Chrome time to write the profile before killing.
+        psutil.wait_procs(tree[:1], timeout=grace)
+        kill_tree(tree)
+        if self.driver_copy is not None:
+            shutil.rmtree(self.driver_copy.parent, ignore_errors=True)
+
+
+def kill_tree(processes: list[psutil.Process]) -> None:
+    """SIGKILL the given processes that still run and reap them."""
+    alive = []
+    for proc in processes:
+        with contextlib.suppress(psutil.Error):
+            if proc.is_running():
+                proc.kill()
+                alive.append(proc)
+    psutil.wait_procs(alive, timeout=5)
+
+
+def chrome_major(chrome_path: str) -> int:
+    """Return the major version of the Chromium binary (e.g. 156)."""
+    out = subprocess.run([chrome_path, "--version"], capture_output=True, text=True, timeout=20, check=False)
+    match = re.search(r"(\d+)\.\d+\.\d+", out.stdout)
+    return int(match.group(1)) if match else 0
+
+
+def release_profile_lock(profile: Path) -> None:
+    """Remove a profile lock left by a Chrome that died with its host (its owner is gone)."""
+    for name in ("SingletonLock", "SingletonCookie", "SingletonSocket"):
+        with contextlib.suppress(FileNotFoundError):
+            (profile / name).unlink()
+
+
+# One launch at a time per host: copying and patching chromedriver while another thread
+# forks would leak the open file into that child ("Text file busy" on exec), and ten
+# Chromes starting at once on two cores miss chromedriver's connect timeout.
+_LAUNCH_LOCK = threading.Lock()
+
+
+def launch(settings: HostSettings, profile: Path, user_agent: str) -> Browser:
+    """Start Chrome on `profile` and return it (raises WebDriverException when it cannot)."""
+    profile.mkdir(parents=True, exist_ok=True)
+    with _LAUNCH_LOCK:
+        release_profile_lock(profile)
+        if settings.use_undetected:
+            return _launch_undetected(settings, profile, user_agent)
+        return _launch_selenium(settings, profile, user_agent)
+
+
+def _common_arguments(settings: HostSettings, user_agent: str) -> list[str]:
+    args = [*LEAN_FLAGS, f"--user-agent={user_agent}"]
+    if settings.headless:
+        args.append("--headless=new")
+    return args
+
+
+def _launch_undetected(settings: HostSettings, profile: Path, user_agent: str) -> Browser:
+    import undetected_chromedriver as uc
+
+    # uc patches the driver file in place: give it a private copy, never the system binary.
+    workdir = Path(tempfile.mkdtemp(prefix="wagw-driver-"))
+    driver_copy = workdir / "chromedriver"
+    shutil.copy2(settings.chromedriver_path, driver_copy)
+    options = uc.ChromeOptions()
+    for arg in _common_arguments(settings, user_agent):
+        if not arg.startswith("--headless"):
+            options.add_argument(arg)
+    try:
+        driver = uc.Chrome(
+            options=options,
+            browser_executable_path=settings.chrome_path,
+            driver_executable_path=str(driver_copy),
+            user_data_dir=str(profile),
+            headless=settings.headless,
+            version_main=chrome_major(settings.chrome_path) or None,
+            use_subprocess=True,
+        )
+    except Exception:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    return Browser(driver=driver, debugger_address=address, pid=driver.browser_pid, driver_copy=driver_copy)
+
+
+def _launch_selenium(settings: HostSettings, profile: Path, user_agent: str) -> Browser:
+    options = webdriver.ChromeOptions()
+    options.binary_location = settings.chrome_path
+    for arg in _common_arguments(settings, user_agent):
+        options.add_argument(arg)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_experimental_option("excludeSwitches", ["enable-automation"])
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=settings.chromedriver_path))
+    address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    pid = _chrome_child_of(driver.service.process.pid)
+    return Browser(driver=driver, debugger_address=address, pid=pid)
+
+
+def _chrome_child_of(driver_pid: int) -> int | None:
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(driver_pid).children():
+            if "chrom" in child.name():
+                return child.pid
+    return None
+
+
+def desktop_user_agent(settings: HostSettings) -> str:
+    """Return the configured user agent, or a normal desktop Chrome one of the same version."""
+    if settings.user_agent:
+        return settings.user_agent
+    return DESKTOP_USER_AGENT.format(major=chrome_major(settings.chrome_path) or 120)

@@ -1,0 +1,274 @@
+"""The session host: registry membership, job dispatch to agent lanes, takeover, shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+from rq import Queue
+from rq.exceptions import DequeueTimeout
+from rq.job import Job
+from rq.timeouts import TimerDeathPenalty
+
+from contract import logs
+from contract.events import EventType, SessionEvent
+from contract.hosts import HostRegistry
+from contract.jobs import SERIALIZER, agent_queue_name, host_queue_name
+from contract.live import PREFIX, LiveStateStore
+from session_host import cleanup, metrics
+from session_host.browser import chrome
+from session_host.browser.session import ChromeSession, profile_dir
+from session_host.config import HostSettings
+from session_host.lanes import AgentLane, LaneWorker
+from session_host.outbox import EventOutbox
+
+log = logs.get_logger(__name__)
+
+
+class HostFull(RuntimeError):
+    """Raised when a host already runs MAX_SESSIONS sessions."""
+
+
+def resume_key(host_id: str) -> str:
+    """Return the set of agents a host ran when it stopped, to reopen on its next start."""
+    return f"{PREFIX}:host:{host_id}:resume"
+
+
+class SessionHost:
+    """Owns the lanes of this host's agents and keeps the host registered."""
+
+    def __init__(self, settings: HostSettings):
+        self.settings = settings
+        self.host_id = settings.host_id
+        self.redis = redis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=15)
+        self.rq = redis.Redis.from_url(settings.redis_url, health_check_interval=15)
+        self.live = LiveStateStore(self.redis)
+        self.registry = HostRegistry(self.redis, ttl=settings.host_ttl_seconds)
+        self.outbox = EventOutbox(
+            self.redis, self.host_id, settings.events_url, settings.events_secret, settings.event_outbox_max
+        )
+        self.user_agent = chrome.desktop_user_agent(settings)
+        self.stopping = threading.Event()
+        self.lanes: dict[str, AgentLane] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    # -- start and stop ------------------------------------------------------------------
+    def start(self) -> None:
+        """Register, restore owned sessions, and start dispatch, heartbeat and cleanup threads."""
+        self.settings.wa_auth_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.temp_dir.mkdir(parents=True, exist_ok=True)
+        metrics_url = (
+            f"http://{self.settings.metrics_host}:{self.settings.metrics_port}/metrics"
+            if self.settings.metrics_port
+            else None
+        )
+        self.registry.register(self.host_id, self.settings.max_sessions, time.time(), metrics_url=metrics_url)
+        self.outbox.start()
+        self._restore()
+        for target, name in (
+            (self._dispatch, "dispatch"),
+            (self._beat, "heartbeat"),
+            (self._clean, "cleanup"),
+        ):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("session host started", hostId=self.host_id, capacity=self.settings.max_sessions)
+
+    def _restore(self) -> None:
+        owned = self.registry.agents_of(self.host_id)
+        resumed = self.redis.smembers(resume_key(self.host_id))
+        for agent_id in sorted(owned | resumed):
+            if agent_id not in owned and not self.registry.claim(agent_id, self.host_id, None):
+                continue  # another host took it while we were away
+            self._requeue_orphans(agent_id)
+            self._open_lane(agent_id, restore=True)
+        self.redis.delete(resume_key(self.host_id))
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Finish current jobs, close every Chrome, deregister."""
+        self.stopping.set()
+        with self._lock:
+            lanes = list(self.lanes.values())
+        for lane in lanes:
+            lane.wake()
+        deadline = time.monotonic() + timeout
+        for lane in lanes:
+            lane.join(max(0.1, deadline - time.monotonic()))
+        for lane in lanes:
+            lane.shutdown_report()
+        for thread in self._threads:
+            thread.join(2)
+        agents = [lane.agent_id for lane in lanes if lane.want_running]
+        if agents:
+            self.redis.sadd(resume_key(self.host_id), *agents)
+        self.registry.deregister(self.host_id)
+        self.outbox.stop()
+        log.info("session host stopped", hostId=self.host_id)
+
+    def kill_browsers(self) -> None:
+        """End every Chrome at once by pid (second SIGTERM)."""
+        with self._lock:
+            lanes = list(self.lanes.values())
+        for lane in lanes:
+            browser = getattr(lane.session, "browser", None)
+            if browser is not None:
+                chrome.kill_tree(browser.processes())
+
+    # -- lanes ---------------------------------------------------------------------------
+    def session_for(self, agent_id: str) -> ChromeSession:
+        """Build the WhatsApp session implementation for an agent."""
+        return ChromeSession(agent_id, self.settings, self, self.user_agent)
+
+    def profile(self, agent_id: str) -> Path:
+        """Return the agent's profile directory."""
+        return profile_dir(self.settings, agent_id)
+
+    def lane(self, agent_id: str) -> AgentLane:
+        """Return the running lane of an agent (KeyError when this host does not run it)."""
+        with self._lock:
+            return self.lanes[agent_id]
+
+    def _open_lane(self, agent_id: str, restore: bool = False, job: tuple[Job, Queue] | None = None) -> None:
+        """Give the agent's lane a job (starting a lane when none runs), or restore a session."""
+        with self._lock:
+            lane = self.lanes.get(agent_id)
+            if lane is not None and not lane.finished and (job is None or lane.submit(*job)):
+                if restore:
+                    lane.want_running = True
+                    lane.wake()
+                return
+            running = sum(1 for other in self.lanes.values() if not other.finished)
+            if running >= self.settings.max_sessions:
+                raise HostFull(f"host {self.host_id} already runs {running} sessions")
+            lane = AgentLane(self, agent_id, self.session_for(agent_id))
+            if job is not None:
+                # Queued before the thread starts, so a new lane never ends before its job.
+                lane.submit(*job)
+            self.lanes[agent_id] = lane
+        lane.start(restore=restore)
+
+    def snapshot(self) -> list[tuple[str, str, int]]:
+        """Return (agent, state, Chrome PSS bytes) for each session, for /metrics."""
+        with self._lock:
+            lanes = [lane for lane in self.lanes.values() if not lane.finished]
+        return [
+            (lane.agent_id, lane.state.value if lane.state else "idle", lane.session.memory_bytes())
+            for lane in lanes
+        ]
+
+    # -- SessionListener -----------------------------------------------------------------
+    def on_event(self, agent_id: str, event: dict[str, Any]) -> None:
+        """Route a bridge event to the agent's lane."""
+        with self._lock:
+            lane = self.lanes.get(agent_id)
+        if lane is not None:
+            lane.handle_event(event)
+
+    def on_crash(self, agent_id: str, reason: str) -> None:
+        """Route a browser crash to the agent's lane."""
+        with self._lock:
+            lane = self.lanes.get(agent_id)
+        if lane is not None:
+            lane.crashed(reason)
+
+    def push_event(self, kind: EventType, agent_id: str, **fields: Any) -> None:
+        """Queue an event for the functions."""
+        self.outbox.push(SessionEvent(type=kind, agent_id=agent_id, host_id=self.host_id, **fields))
+
+    # -- background threads --------------------------------------------------------------
+    def _dispatch(self) -> None:
+        queue = Queue(
+            host_queue_name(self.host_id),
+            connection=self.rq,
+            serializer=SERIALIZER,
+            death_penalty_class=TimerDeathPenalty,
+        )
+        worker = LaneWorker(
+            [queue], name=f"{self.host_id}.dispatch", connection=self.rq, serializer=SERIALIZER
+        )
+        while not self.stopping.is_set():
+            try:
+                found = Queue.dequeue_any(
+                    [queue],
+                    timeout=1,
+                    connection=self.rq,
+                    serializer=SERIALIZER,
+                    death_penalty_class=TimerDeathPenalty,
+                )
+                if found is not None:
+                    self._route(worker, *found)
+            except DequeueTimeout:
+                continue
+            except redis.RedisError:
+                log.exception("dispatch: Redis unavailable")
+                self.stopping.wait(1)
+
+    def _route(self, worker: LaneWorker, job: Job, queue: Queue) -> None:
+        agent_id = (job.meta or {}).get("agentId") or (job.args[0].get("agentId") if job.args else None)
+        try:
+            if not agent_id:
+                raise ValueError("lifecycle job without an agentId")
+            self._open_lane(str(agent_id), job=(job, queue))
+        except (HostFull, ValueError) as exc:
+            # Fail through RQ so the caller and the failed registry both see why.
+            worker.handle_job_failure(job, queue, exc_string=f"{type(exc).__name__}: {exc}")
+            log.error("lifecycle job refused", agentId=agent_id, jobId=job.id, reason=str(exc))
+
+    def _beat(self) -> None:
+        while not self.stopping.wait(self.settings.heartbeat_seconds):
+            try:
+                self.registry.heartbeat(self.host_id, time.time())
+                self._take_over()
+            except redis.RedisError:
+                log.exception("heartbeat: Redis unavailable")
+
+    def _take_over(self) -> None:
+        for dead in self.registry.dead_hosts(time.time()):
+            if dead == self.host_id:
+                continue
+            for agent_id in sorted(self.registry.agents_of(dead)):
+                with self._lock:
+                    full = (
+                        sum(1 for lane in self.lanes.values() if not lane.finished)
+                        >= self.settings.max_sessions
+                    )
+                if full:
+                    return
+                if self.registry.claim(agent_id, self.host_id, dead):
+                    log.warning("taking over a session from a dead host", agentId=agent_id, deadHost=dead)
+                    self._requeue_orphans(agent_id)
+                    self._open_lane(agent_id, restore=True)
+            if not self.registry.agents_of(dead):
+                self.outbox.adopt(dead)
+                self.registry.deregister(dead)
+
+    def _requeue_orphans(self, agent_id: str) -> None:
+        """Put jobs a dead lane had taken but not started back at the front of the queue."""
+        queue = Queue(agent_queue_name(agent_id), connection=self.rq, serializer=SERIALIZER)
+        for job_id in reversed(queue.intermediate_queue.get_job_ids()):
+            queue.push_job_id(job_id, at_front=True)
+            queue.intermediate_queue.remove(job_id)
+
+    def _clean(self) -> None:
+        interval = self.settings.temp_cleanup_minutes * 60
+        while not self.stopping.is_set():
+            try:
+                removed = cleanup.remove_old_files(
+                    self.settings.temp_dir, self.settings.temp_max_age_hours * 3600
+                )
+                if removed:
+                    log.info("temp files removed", count=removed)
+            except OSError:
+                log.exception("temp cleanup failed")
+            self.stopping.wait(interval)
+
+
+def serve_metrics(host: SessionHost) -> None:
+    """Register the session collector and expose /metrics."""
+    metrics.REGISTRY.register(metrics.SessionCollector(host.snapshot, host.outbox.pending))
+    metrics.serve(host.settings.metrics_port, host.settings.metrics_host)

@@ -1,0 +1,139 @@
+"""RQ entry points at the dotted names of `contract.jobs.JobName`: validate, then delegate.
+
+They run inside the session host process, on the lane thread of the agent they concern,
+so they reach the live browser through the host this module is bound to at start-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+from contract import jobs
+from contract import metrics as shared_metrics
+from contract.jid import normalize_jid
+from contract.live import SessionState
+from contract.wire import utcnow
+from session_host.host import SessionHost
+from session_host.lanes import AgentLane
+
+_host: SessionHost | None = None
+_LIVE = {SessionState.AWAITING_QR, SessionState.CONNECTED}
+
+
+class JobRefused(RuntimeError):
+    """Raised when a job cannot be performed on this host (the message says why)."""
+
+
+def bind_host(host: SessionHost | None) -> None:
+    """Make `host` the one jobs act on (set once at start-up)."""
+    global _host
+    _host = host
+
+
+def _lane(agent_id: str) -> AgentLane:
+    if _host is None:
+        raise JobRefused("jobs run only inside `python -m session_host`")
+    try:
+        return _host.lane(agent_id)
+    except KeyError:
+        raise JobRefused(f"agent {agent_id!r} has no session on host {_host.host_id}") from None
+
+
+def _wait_for_slot(payload: jobs.JobPayload) -> None:
+    """Honour the rate limiter's slot: never act before `not_before`."""
+    if payload.not_before is not None:
+        delay = (payload.not_before - utcnow()).total_seconds()
+        if delay > 0 and _host is not None:
+            _host.stopping.wait(delay)
+
+
+def ensure(data: dict[str, Any]) -> dict[str, Any]:
+    """Start the agent's session unless it runs."""
+    payload = jobs.EnsureSession.from_wire(data)
+    return _lane(payload.agent_id).ensure()
+
+
+def destroy(data: dict[str, Any]) -> dict[str, Any]:
+    """Stop the agent's browser, optionally deleting its saved login."""
+    payload = jobs.DestroySession.from_wire(data)
+    return _lane(payload.agent_id).destroy(payload.delete_auth)
+
+
+def _sent(agent_id: str, reply: Any) -> dict[str, Any]:
+    if not isinstance(reply, dict) or not reply.get("id"):
+        raise JobRefused(f"the page did not confirm the send: {reply!r}")
+    assert _host is not None
+    shared_metrics.incr(_host.redis, shared_metrics.MESSAGES_SENT)
+    stamp = reply.get("timestamp")
+    sent_at = (
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)) if isinstance(stamp, int | float) else None
+    )
+    return jobs.SendResult.model_validate({"message_id": str(reply["id"]), "timestamp": sent_at}).to_wire()
+
+
+def send_text(data: dict[str, Any]) -> dict[str, Any]:
+    """Send a text message (optionally quoting another one)."""
+    payload = jobs.SendText.from_wire(data)
+    _wait_for_slot(payload)
+    lane = _lane(payload.agent_id)
+    lane.require({SessionState.CONNECTED}, lane.host.settings.send_ready_wait_seconds)
+    reply = lane.session.command(
+        "sendText", normalize_jid(payload.to), payload.text, payload.quoted_message_id
+    )
+    return _sent(payload.agent_id, reply)
+
+
+def _media_bytes(ref: jobs.MediaRef) -> bytes:
+    if ref.kind == "file":
+        if not ref.path or not Path(ref.path).is_file():
+            raise JobRefused(f"media file {ref.path!r} is missing")
+        return Path(ref.path).read_bytes()
+    if not ref.bucket or not ref.key:
+        raise JobRefused("an S3 media reference needs a bucket and a key")
+    import boto3
+
+    return boto3.client("s3").get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read()
+
+
+def send_media(data: dict[str, Any]) -> dict[str, Any]:
+    """Send a media file the functions stored, with its caption."""
+    payload = jobs.SendMedia.from_wire(data)
+    _wait_for_slot(payload)
+    lane = _lane(payload.agent_id)
+    lane.require({SessionState.CONNECTED}, lane.host.settings.send_ready_wait_seconds)
+    ref = payload.media
+    data_url = f"data:{ref.mime_type};base64,{base64.b64encode(_media_bytes(ref)).decode()}"
+    options = {"filename": ref.filename, "mimetype": ref.mime_type, "caption": payload.caption}
+    reply = lane.session.command("sendMedia", normalize_jid(payload.to), data_url, options, timeout=120)
+    return _sent(payload.agent_id, reply)
+
+
+def typing(data: dict[str, Any]) -> bool:
+    """Show or clear "typing…" in a chat."""
+    payload = jobs.SetTyping.from_wire(data)
+    _wait_for_slot(payload)
+    lane = _lane(payload.agent_id)
+    lane.require({SessionState.CONNECTED}, lane.host.settings.send_ready_wait_seconds)
+    return bool(lane.session.command("setTyping", normalize_jid(payload.chat_id), payload.typing))
+
+
+def logout(data: dict[str, Any]) -> bool:
+    """Log the linked device out of WhatsApp."""
+    payload = jobs.Logout.from_wire(data)
+    lane = _lane(payload.agent_id)
+    lane.require(_LIVE, lane.host.settings.send_ready_wait_seconds)
+    return bool(lane.session.command("logout"))
+
+
+def pairing_code(data: dict[str, Any]) -> dict[str, Any]:
+    """Ask WhatsApp for an 8-character code to link by phone number."""
+    payload = jobs.RequestPairingCode.from_wire(data)
+    lane = _lane(payload.agent_id)
+    lane.require(_LIVE, lane.host.settings.load_timeout_seconds)
+    if lane.state is SessionState.CONNECTED:
+        raise JobRefused("the session is already connected; no pairing code is needed")
+    code = lane.session.command("requestPairingCode", "".join(c for c in payload.phone_number if c.isdigit()))
+    return jobs.PairingCodeResult(code=str(code)).to_wire()
