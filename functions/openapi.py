@@ -65,14 +65,14 @@ def _operation(
     body: type[BaseModel] | None = None,
     params: list[dict[str, Any]] | None = None,
     errors: tuple[str, ...] = (),
-    secured: bool = False,
+    security: str | None = None,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "parameters": params or [], "responses": dict(ok)}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
     for status in errors:
         operation["responses"][status] = _json(_ref(schemas.ErrorResponse), _ERRORS[status])
-    operation["security"] = [{"bearer": []}] if secured else []
+    operation["security"] = [{security: []}] if security else []
     return operation
 
 
@@ -126,7 +126,7 @@ def _paths() -> dict[str, Any]:
                 body=schemas.RunRequest,
                 params=[_AGENT],
                 errors=("400", "401", "404", "502", "504"),
-                secured=True,
+                security="bearer",
             )
         },
         "/agents/{agentId}/messages": {
@@ -136,7 +136,7 @@ def _paths() -> dict[str, Any]:
                 body=schemas.SendMessageRequest,
                 params=[_AGENT, _IDEMPOTENCY],
                 errors=send_errors,
-                secured=True,
+                security="bearer",
             )
         },
         "/agents/{agentId}/media": {
@@ -146,7 +146,7 @@ def _paths() -> dict[str, Any]:
                 body=schemas.SendMediaRequest,
                 params=[_AGENT, _IDEMPOTENCY],
                 errors=(*send_errors, "413"),
-                secured=True,
+                security="bearer",
             )
         },
         "/agents/{agentId}/jobs/{jobId}": {
@@ -155,7 +155,7 @@ def _paths() -> dict[str, Any]:
                 {"200": _json(_ref(schemas.JobResponse), "The job.")},
                 params=[_AGENT, _JOB],
                 errors=("401", "404"),
-                secured=True,
+                security="bearer",
             )
         },
         "/health": {"get": _operation("Liveness", {"200": _json(_ref(schemas.HealthResponse), "Serving.")})},
@@ -190,6 +190,11 @@ MODELS: tuple[type[BaseModel], ...] = (
 
 def document(server_url: str | None = None) -> dict[str, Any]:
     """Return the OpenAPI document of the gateway."""
+    paths = _paths()
+    for path, item in paths.items():
+        if path.startswith("/sessions"):
+            for operation in item.values():
+                operation["security"] = [{"admin": []}]
     components: dict[str, Any] = {}
     for model in MODELS:
         mode = "validation" if issubclass(model, schemas.ApiModel) else "serialization"
@@ -203,11 +208,16 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             "version": "0.1.0",
             "description": "Links a WhatsApp account to each AI agent: sessions, sends and the AI proxy.",
         },
-        "paths": _paths(),
+        "paths": paths,
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "Agent API key"}
+                "bearer": {"type": "http", "scheme": "bearer", "description": "The agent's API key."},
+                "admin": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "ADMIN_TOKEN; required on /sessions only when it is set.",
+                },
             },
         },
     }

@@ -71,6 +71,7 @@ def test_openapi_document_describes_every_endpoint(make_client):
     media = doc["paths"]["/agents/{agentId}/media"]["post"]
     assert "413" in media["responses"]
     assert media["security"] == [{"bearer": []}]
+    assert doc["paths"]["/sessions"]["post"]["security"] == [{"admin": []}]
     # every reference resolves and JSON Schema's null type is rewritten for OpenAPI 3.0
     text = json.dumps(doc)
     assert '"type": "null"' not in text
