@@ -94,6 +94,7 @@ def render_user_data(tmp_path: Path, **overrides: object) -> str:
         "asg_name": "wagw-production-session-host",
         "lifecycle_hook": "wagw-production-session-host-drain",
         "install_ssm_agent": True,
+        "log_group": "/wagw/wagw-production-session-host",
     }
     values.update(overrides)
     (tmp_path / "main.tf.json").write_text(
@@ -120,6 +121,7 @@ def render_user_data(tmp_path: Path, **overrides: object) -> str:
             "pre_start_command": "-m functions.migrate",
             "efs_dns_name": "",
             "install_ssm_agent": False,
+            "log_group": "",
         },
     ],
     ids=["session-host", "worker"],
@@ -140,3 +142,11 @@ def test_boot_script_renders_to_valid_bash_and_python(tmp_path: Path, overrides:
     assert ("ExecStartPre=" in script) == bool(overrides.get("pre_start_command"))
     assert ("RequiresMountsFor=/mnt/wagw-auth" in script) == ("efs_dns_name" not in overrides)
     assert "TimeoutStopSec=180" in script
+    assert f"StandardOutput=append:/var/log/wagw/{service}.log" in script
+    agent_config = re.findall(r"amazon-cloudwatch-agent.json <<'JSON'\n(.*?)\nJSON\n", script, re.S)
+    if overrides.get("log_group", "x"):
+        (config,) = agent_config
+        files = json.loads(config)["logs"]["logs_collected"]["files"]["collect_list"]
+        assert {f["log_group_name"] for f in files} == {"/wagw/wagw-production-session-host"}
+    else:
+        assert not agent_config

@@ -45,7 +45,18 @@ locals {
     asg_name           = var.name
     lifecycle_hook     = local.lifecycle_hook
     install_ssm_agent  = var.install_ssm_agent
+    log_group          = var.ship_logs ? "/wagw/${var.name}" : ""
   })
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  # checkov:skip=CKV_AWS_158:AWS-owned key encryption is the default; a CMK is optional hardening.
+  # checkov:skip=CKV_AWS_338:retention is the log_retention_days variable (30 days by default).
+  count = var.ship_logs ? 1 : 0
+
+  name              = "/wagw/${var.name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
 }
 
 resource "aws_security_group" "this" {
@@ -106,6 +117,12 @@ resource "aws_iam_role_policy" "this" {
           Resource = local.asg_arn
         },
       ],
+      var.ship_logs ? [{
+        Sid      = "ShipLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+        Resource = "${aws_cloudwatch_log_group.this[0].arn}:*"
+      }] : [],
       length(var.media_bucket_arns) == 0 ? [] : [{
         Sid      = "Media"
         Effect   = "Allow"

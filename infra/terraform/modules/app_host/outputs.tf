@@ -13,6 +13,11 @@ output "role_name" {
   value       = aws_iam_role.this.name
 }
 
+output "log_group_name" {
+  description = "CloudWatch log group of the service and boot logs (null when ship_logs is false)."
+  value       = var.ship_logs ? aws_cloudwatch_log_group.this[0].name : null
+}
+
 output "launch_template_id" {
   description = "Launch template of the instances."
   value       = aws_launch_template.this.id

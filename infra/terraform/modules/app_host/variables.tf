@@ -172,6 +172,23 @@ variable "media_bucket_arns" {
   default     = []
 }
 
+variable "ship_logs" {
+  type        = bool
+  description = "Install the CloudWatch agent and ship the service and boot logs to a log group (they would die with the instance otherwise)."
+  default     = true
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days CloudWatch keeps the hosts' logs."
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch retention value up to 365."
+  }
+}
+
 variable "install_ssm_agent" {
   type        = bool
   description = "Install the SSM agent (Debian AMIs lack it) so operators reach hosts with Session Manager, no SSH."

@@ -92,6 +92,11 @@ run "hosts_are_hardened_and_drain_on_termination" {
   }
 
   assert {
+    condition     = aws_cloudwatch_log_group.this[0].name == "/wagw/wagw-test-session-host" && contains([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid], "ShipLogs")
+    error_message = "service logs must be shipped to the host group's log group"
+  }
+
+  assert {
     condition     = aws_autoscaling_group.this.desired_capacity == 2 && aws_autoscaling_group.this.launch_template[0].version == "1"
     error_message = "two hosts on the newest launch template version"
   }
