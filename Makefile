@@ -21,8 +21,8 @@ bench: deps ## Measure latency, memory and restore time; writes bench/results/la
 	scripts/services.sh
 	$(PY) -m bench
 
-demo: deps ## Run the whole inbound loop offline against the simulator and exit
-	$(PY) -m simulator.demo
+demo: deps ## Run the whole inbound loop offline against the simulator and exit (DEMO_ARGS=--keep: stay up)
+	$(PY) -m simulator.demo $(DEMO_ARGS)
 
 deps: system venv bundle
 
