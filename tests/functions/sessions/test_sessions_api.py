@@ -627,7 +627,7 @@ def test_qr_returns_as_soon_as_the_host_writes_it(client, app, host):
     assert body["qr"]["contentType"] == "image/png"
     assert decode_png(body["qr"]["base64"]) == QR
     assert body["qrUpdatedAt"].endswith("Z")
-    assert written and answered - written[0] < 0.5
+    assert written and answered - written[0] < 1.0  # the deadline is 5 s away
 
 
 def test_qr_already_shown_is_answered_at_once(client, app, host):
