@@ -20,8 +20,8 @@ variable "cidr_block" {
   default     = "10.40.0.0/16"
 
   validation {
-    condition     = can(cidrnetmask(var.cidr_block))
-    error_message = "cidr_block must be a valid IPv4 CIDR, e.g. 10.40.0.0/16."
+    condition     = can(cidrnetmask(var.cidr_block)) && try(tonumber(split("/", var.cidr_block)[1]) <= 20, false)
+    error_message = "cidr_block must be an IPv4 CIDR of /20 or larger, e.g. 10.40.0.0/16 (subnets are carved as /24 and /prefix+4)."
   }
 }
 

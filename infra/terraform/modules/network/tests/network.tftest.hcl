@@ -70,3 +70,13 @@ run "reusing_needs_two_subnets" {
 
   expect_failures = [output.vpc_id]
 }
+
+run "tiny_vpcs_are_refused" {
+  command = plan
+
+  variables {
+    cidr_block = "10.40.0.0/24"
+  }
+
+  expect_failures = [var.cidr_block]
+}
