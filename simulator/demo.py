@@ -277,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
+    # Explicitly: a demo started in the background inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         say(f"Starting the stack (logs in {stack.logs})")

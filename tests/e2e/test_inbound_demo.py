@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import subprocess
 
 import pytest
+import requests
 
 from tests.support.processes import PYTHON, ROOT
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -38,3 +42,32 @@ def test_the_demo_reports_a_failing_step_and_exits_non_zero(tmp_path):
     )
     assert done.returncode == 1
     assert "demo failed: redis-server is not installed" in done.stderr
+
+
+def test_keep_leaves_the_stack_up_until_interrupted(tmp_path):
+    # given the demo started with --keep
+    out = tmp_path / "demo.out"
+    with open(out, "w") as sink:
+        demo = subprocess.Popen(
+            [PYTHON, "-m", "simulator.demo", "--keep", "--workdir", str(tmp_path / "demo")],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        wait_until(lambda: "press Ctrl-C" in out.read_text() or demo.poll() is not None, 240)
+        assert demo.poll() is None, out.read_text()
+        api = re.search(r"API:\s+(http://\S+)", out.read_text()).group(1)
+        # then the printed API answers
+        assert requests.get(f"{api}/health", timeout=5).ok
+        # when interrupted
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(60) == 0
+        # then what it started is gone
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{api}/health", timeout=5)
+    finally:
+        if demo.poll() is None:
+            demo.terminate()  # it stops what it started, by pid
+            demo.wait(60)
