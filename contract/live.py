@@ -95,12 +95,13 @@ class LiveStateStore:
         previous = self.get(agent_id)
         connected = state is SessionState.CONNECTED
         waiting = state is SessionState.AWAITING_QR
+        shown = qr if waiting else None
         new = LiveState(
             agent_id=agent_id,
             state=state,
             is_ready=connected,
-            qr=qr if waiting else None,
-            qr_updated_at=(now if qr else previous.qr_updated_at if previous else None),
+            qr=shown,
+            qr_updated_at=(now if shown else previous.qr_updated_at if previous else None),
             ready_at=(now if connected else previous.ready_at if previous else None),
             pairing_code=pairing_code if waiting else None,
             reason=reason,

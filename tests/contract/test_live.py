@@ -41,13 +41,13 @@ def test_set_state_stores_and_publishes(store, redis_client):
 
 
 def test_connecting_clears_the_qr_and_counts_as_active(store):
-    store.set_state("a1", SessionState.AWAITING_QR, host="h1", qr="2@abc")
+    shown = store.set_state("a1", SessionState.AWAITING_QR, host="h1", qr="2@abc")
 
     ready = store.set_state("a1", SessionState.CONNECTED, host="h1", qr="ignored")
 
     assert ready.is_ready and ready.qr is None and ready.ready_at is not None
-    # when the QR was shown is kept for the API's timestamps
-    assert ready.qr_updated_at is not None
+    # when the last QR was shown is kept for the API's timestamps (a QR outside awaiting_qr is not one)
+    assert ready.qr_updated_at == shown.qr_updated_at
     assert store.active_count() == 1
     store.set_state("a1", SessionState.DISCONNECTED, host="h1", reason="logged out")
     assert store.active_count() == 0
