@@ -186,7 +186,8 @@ def accept(deps: Deps, event: SessionEvent) -> bool:
     except redis.RedisError as exc:
         # The message is already in its mailbox: a worker's sweeper drains it a little later.
         log.warning("could not queue the inbound drain", messageId=message.id, error=str(exc))
-    log.info("inbound message queued", messageId=message.id, chatId=message.chat_id)
+    delay_ms = round((time.time() - event.at.timestamp()) * 1000, 1)
+    log.info("inbound message queued", messageId=message.id, chatId=message.chat_id, sinceEventMs=delay_ms)
     return True
 
 
@@ -220,12 +221,14 @@ class Entry:
     agent_id: str
     trace_id: str
     message: InboundMessage
+    queued_at: float = 0.0
 
     @classmethod
     def parse(cls, raw: str) -> Entry:
         """Parse a mailbox entry."""
         data = json.loads(raw)
-        return cls(raw, data["agentId"], data["traceId"], InboundMessage.from_wire(data["message"]))
+        message = InboundMessage.from_wire(data["message"])
+        return cls(raw, data["agentId"], data["traceId"], message, float(data.get("queuedAt") or 0))
 
     @property
     def reply_chat(self) -> str:
@@ -245,6 +248,7 @@ def handle(deps: Deps, entry: Entry) -> str:
         count_ignored(deps.redis, Ignore.UNKNOWN_AGENT)
         _commit(deps, done, "unknown_agent", [])
         return "unknown_agent"
+    waited_ms = round((time.time() - entry.queued_at) * 1000, 1)
     _enqueue(deps, _typing(entry, True))
     try:
         reply = _ask_ai(deps, entry, record)
@@ -268,7 +272,7 @@ def handle(deps: Deps, entry: Entry) -> str:
         raise
     outcome = "replied" if reply else "no_reply"
     _commit(deps, done, outcome, [*outgoing, _typing(entry, False)])
-    log.info("inbound message answered", messageId=message.id, outcome=outcome)
+    log.info("inbound message answered", messageId=message.id, outcome=outcome, queuedMs=waited_ms)
     return outcome
 
 
