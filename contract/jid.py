@@ -6,7 +6,9 @@ import re
 
 USER_SUFFIX = "@c.us"
 GROUP_SUFFIX = "@g.us"
-_ACCEPTED_SUFFIXES = ("@c.us", "@g.us", "@s.whatsapp.net")
+# WhatsApp addresses some users by a "linked identity" instead of their number; replies go back to it.
+LID_SUFFIX = "@lid"
+_ACCEPTED_SUFFIXES = ("@c.us", "@g.us", "@s.whatsapp.net", LID_SUFFIX)
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-().]+$")
 _LOCAL_PART = re.compile(r"^[\d\-]{5,40}$")
 
@@ -16,7 +18,7 @@ class InvalidJid(ValueError):
 
 
 def normalize_jid(value: str) -> str:
-    """Turn a phone number or JID into the canonical JID (`digits@c.us` or `id@g.us`)."""
+    """Turn a phone number or JID into the canonical JID (`digits@c.us`, `id@g.us` or `id@lid`)."""
     raw = (value or "").strip()
     if not raw:
         raise InvalidJid("recipient is empty")
@@ -29,7 +31,7 @@ def normalize_jid(value: str) -> str:
             return f"{local}{GROUP_SUFFIX}"
         if "-" in local:
             raise InvalidJid(f"unsupported WhatsApp id: {raw!r}")
-        return f"{local}{USER_SUFFIX}"
+        return f"{local}{LID_SUFFIX if suffix == LID_SUFFIX else USER_SUFFIX}"
     if not _PHONE_CHARS.match(raw):
         raise InvalidJid(f"not a phone number or WhatsApp id: {raw!r}")
     digits = re.sub(r"\D", "", raw)

@@ -63,13 +63,18 @@ def test_session_event_speaks_camel_case():
         ("6281234567890@s.whatsapp.net", "6281234567890@c.us"),
         ("6281234567890@C.US", "6281234567890@c.us"),
         ("120363025246125888-1612345678@g.us", "120363025246125888-1612345678@g.us"),
+        ("120363025246125888@g.us", "120363025246125888@g.us"),
+        ("208512345678901@LID", "208512345678901@lid"),
     ],
 )
 def test_normalize_jid(given, expected):
     assert normalize_jid(given) == expected
 
 
-@pytest.mark.parametrize("given", ["", "hello", "123", "62812@broadcast", "abc@c.us", "1-2345@c.us"])
+GARBAGE = ["", "hello", "123", "62812@broadcast", "abc@c.us", "1-2345@c.us", "123@lid.example", "12-345@lid"]
+
+
+@pytest.mark.parametrize("given", GARBAGE)
 def test_normalize_jid_refuses_garbage(given):
     with pytest.raises(InvalidJid):
         normalize_jid(given)
