@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 import redis
-from flask import current_app
+from flask import Flask, current_app, has_app_context
 from rq import Queue, SimpleWorker
 
 from contract import jobs, logs
@@ -39,7 +39,7 @@ def attempts_key(agent_id: str, message_id: str) -> str:
 
 def drain(payload: dict[str, Any]) -> dict[str, Any]:
     """Answer a chat's pending messages, oldest first, while holding its lease (RQ entry point)."""
-    deps = inbound.Deps.of(current_app._get_current_object())
+    deps = _deps()
     chat = Chat(payload["agentId"], payload["chatId"])
     logs.reset(service="worker")
     logs.bind(trace_id=payload.get("traceId"), agent_id=chat.agent_id)
@@ -66,6 +66,18 @@ def drain(payload: dict[str, Any]) -> dict[str, Any]:
             return {"handled": handled, "continued": True}
         if deps.mailboxes.pending(chat) == 0:
             return {"handled": handled}
+
+
+def _deps() -> inbound.Deps:
+    if has_app_context():
+        return inbound.Deps.of(current_app._get_current_object())
+    # Run by a plain `rq worker` (forking, no app context): build the app once per process.
+    if "app" not in _fallback:
+        _fallback["app"] = create_app()
+    return inbound.Deps.of(_fallback["app"])
+
+
+_fallback: dict[str, Flask] = {}
 
 
 def _answer_head(deps: inbound.Deps, raw: str) -> None:

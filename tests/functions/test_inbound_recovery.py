@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 import redis
 
+from contract import jobs
 from contract.events import InboundMessage
 from functions import inbound
 from functions.app import create_app
 from functions.mailbox import Chat
-from tests.functions.inbound_stack import new_agent, post_message, stack_settings, start_worker
+from tests.functions.inbound_stack import new_agent, post_message, settings_env, stack_settings, start_worker
 from tests.support.inbound import message, sends, start_ai_backend
+from tests.support.processes import PYTHON, ROOT
 from tests.support.waiting import wait_until
 
 
@@ -106,3 +111,18 @@ def test_the_message_model_round_trips_through_a_mailbox_entry():
     entry = inbound.Entry.parse(inbound.entry_for(msg, "a-1", "t-1"))
     assert entry.message == InboundMessage.from_wire(msg.to_wire())
     assert (entry.agent_id, entry.trace_id, entry.reply_chat) == ("a-1", "t-1", msg.chat_id)
+
+
+def test_a_plain_rq_worker_also_answers(app, raw, settings, ai_backend, run_dir):
+    # given a queued message and no inbound worker running
+    agent_id, _ = new_agent(settings, ai_backend.url)
+    post_message(app.test_client(), agent_id, message("via rq's own cli"))
+    # when rq's forking worker drains the queue once
+    args = [str(Path(PYTHON).with_name("rq")), "worker", "--burst", "--url", settings.redis_url]
+    args += ["--serializer", "rq.serializers.JSONSerializer", jobs.INBOUND_QUEUE]
+    done = subprocess.run(
+        args, env=settings_env(settings), cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    # then
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [s["text"] for s in sends(raw, agent_id)] == ["Echo: via rq's own cli"]
