@@ -245,8 +245,9 @@ def handle(deps: Deps, entry: Entry) -> str:
         return "already_done"
     record = repository.get_agent(deps.engine, agent_id)
     if record is None:
-        count_ignored(deps.redis, Ignore.UNKNOWN_AGENT)
-        _commit(deps, done, "unknown_agent", [])
+        if _commit(deps, done, "unknown_agent", []):
+            count_ignored(deps.redis, Ignore.UNKNOWN_AGENT)
+            log.warning("inbound message for an agent without a record", messageId=message.id)
         return "unknown_agent"
     waited_ms = round((time.time() - entry.queued_at) * 1000, 1)
     _enqueue(deps, _typing(entry, True))
