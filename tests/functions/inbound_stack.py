@@ -101,3 +101,10 @@ def post_message(client, agent_id: str, msg: Message, event_id: str | None = Non
 def inbound_backlog(raw: redis.Redis) -> int:
     """Return how many drain jobs wait on the inbound queue."""
     return Queue(jobs.INBOUND_QUEUE, connection=raw, serializer=jobs.SERIALIZER).count
+
+
+def close_app(app) -> None:
+    """Release an app's database and Redis connections (no unclosed sockets left to the GC)."""
+    app.extensions["db_engine"].dispose()
+    app.extensions["redis"].close()
+    app.extensions["redis_rq"].close()

@@ -9,7 +9,7 @@ import sqlalchemy.exc
 from contract import jobs, metrics
 from functions import inbound, worker
 from functions.app import create_app
-from tests.functions.inbound_stack import DEVELOPER, new_agent, stack_settings
+from tests.functions.inbound_stack import DEVELOPER, close_app, new_agent, stack_settings
 from tests.support.inbound import agent_jobs, message, sends, start_ai_backend
 
 
@@ -31,7 +31,7 @@ def make_deps(redis_url, pg_url, ai_backend, run_dir):
 
     yield make
     for app in apps:
-        app.extensions["db_engine"].dispose()
+        close_app(app)
 
 
 @pytest.fixture

@@ -13,7 +13,14 @@ from contract.events import InboundMessage
 from functions import inbound
 from functions.app import create_app
 from functions.mailbox import Chat
-from tests.functions.inbound_stack import new_agent, post_message, settings_env, stack_settings, start_worker
+from tests.functions.inbound_stack import (
+    close_app,
+    new_agent,
+    post_message,
+    settings_env,
+    stack_settings,
+    start_worker,
+)
 from tests.support.inbound import message, sends, start_ai_backend
 from tests.support.processes import PYTHON, ROOT
 from tests.support.waiting import wait_until
@@ -36,7 +43,7 @@ def settings(redis_server, pg_url, ai_backend, run_dir):
 def app(settings):
     application = create_app(settings)
     yield application
-    application.extensions["db_engine"].dispose()
+    close_app(application)
 
 
 @pytest.fixture(scope="module")

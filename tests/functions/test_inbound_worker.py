@@ -16,6 +16,7 @@ from functions.app import create_app
 from functions.inbound import IGNORED
 from tests.functions.inbound_stack import (
     DEVELOPER,
+    close_app,
     inbound_backlog,
     new_agent,
     post_message,
@@ -53,7 +54,7 @@ def workers(settings, run_dir):
 def api(settings, workers):
     app = create_app(settings)
     yield app.test_client()
-    app.extensions["db_engine"].dispose()
+    close_app(app)
 
 
 @pytest.fixture(scope="module")
