@@ -198,11 +198,17 @@ class Stack:
     def wait_state(self, agent_id: str, predicate, timeout: float = 60) -> dict[str, Any]:
         """Wait until GET /sessions/{agentId}'s liveState satisfies `predicate`; return the body."""
 
+        last: dict[str, Any] = {}
+
         def check() -> dict[str, Any] | None:
             body = self.session(agent_id)
+            last.update(body["liveState"])
             return body if predicate(body["liveState"]) else None
 
-        return wait_until(check, timeout, interval=0.1, message=f"{agent_id} live state")
+        try:
+            return wait_until(check, timeout, interval=0.1, message=f"{agent_id} live state")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last live state: {last}") from None
 
     def scan(self, qr: str, phone: str) -> dict[str, Any]:
         """Scan a QR with a phone: link that device to the account."""

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class Browser:
     debugger_address: str
     pid: int | None
     driver_copy: Path | None = None
+    process: subprocess.Popen | None = None
 
     def processes(self) -> list[psutil.Process]:
         """Return Chrome's process and all its children (renderers, zygotes, utilities)."""
@@ -85,14 +87,26 @@ class Browser:
                 total += proc.memory_full_info().pss
         return total
 
-    def close(self, grace: float = 5.0) -> None:
+    def close(self, grace: float = 20.0) -> None:
         """Quit cleanly (Chrome flushes the profile), then kill what is left of the tree by pid."""
         tree = self.processes()
         with contextlib.suppress(Exception):
             self.driver.quit()
-        # uc's quit only sends SIGTERM; give Chrome time to write the profile before killing.
-        psutil.wait_procs(tree[:1], timeout=grace)
+        # uc's quit only sends SIGTERM; Chrome needs time to write the profile (the login)
+        # before anything is killed, more so when many Chromes stop at once on few cores.
+        started = time.monotonic()
+        _gone, alive = psutil.wait_procs(tree[:1], timeout=grace)
+        if alive:
+            log.warning("Chrome did not exit in time; killing it", pid=self.pid, grace=grace)
+        else:
+            log.debug("Chrome exited", pid=self.pid, seconds=round(time.monotonic() - started, 2))
         kill_tree(tree)
+        # Reap Chrome and chromedriver (uc kills the driver without waiting for it).
+        service = getattr(self.driver, "service", None)
+        for process in (self.process, getattr(service, "process", None)):
+            if isinstance(process, subprocess.Popen):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(5)
         if self.driver_copy is not None:
             shutil.rmtree(self.driver_copy.parent, ignore_errors=True)
 
@@ -156,21 +170,66 @@ def _launch_undetected(settings: HostSettings, profile: Path, user_agent: str) -
     for arg in _common_arguments(settings, user_agent):
         if not arg.startswith("--headless"):
             options.add_argument(arg)
+    spawned: list[subprocess.Popen] = []
     try:
-        driver = uc.Chrome(
-            options=options,
-            browser_executable_path=settings.chrome_path,
-            driver_executable_path=str(driver_copy),
-            user_data_dir=str(profile),
-            headless=settings.headless,
-            version_main=chrome_major(settings.chrome_path) or None,
-            use_subprocess=True,
-        )
+        with _quiet_browser_popen(uc, spawned):
+            driver = uc.Chrome(
+                options=options,
+                browser_executable_path=settings.chrome_path,
+                driver_executable_path=str(driver_copy),
+                user_data_dir=str(profile),
+                headless=settings.headless,
+                version_main=chrome_major(settings.chrome_path) or None,
+                use_subprocess=True,
+            )
     except Exception:
+        for process in spawned:
+            kill_tree([psutil.Process(process.pid)] if process.poll() is None else [])
+            process.wait(5)
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
-    return Browser(driver=driver, debugger_address=address, pid=driver.browser_pid, driver_copy=driver_copy)
+    return Browser(
+        driver=driver,
+        debugger_address=address,
+        pid=driver.browser_pid,
+        driver_copy=driver_copy,
+        process=spawned[0] if spawned else None,
+    )
+
+
+class _SubprocessShim:
+    """uc's view of `subprocess` during one launch: Popen without unread pipes."""
+
+    def __init__(self, spawned: list[subprocess.Popen]):
+        self._spawned = spawned
+
+    def __getattr__(self, name: str):
+        return getattr(subprocess, name)
+
+    def Popen(self, args, **_kwargs) -> subprocess.Popen:
+        # uc starts Chrome with stdout/stderr pipes it never reads and drops the Popen; we
+        # keep the object (to reap Chrome) and send its output nowhere instead.
+        process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
+        self._spawned.append(process)
+        return process
+
+
+@contextlib.contextmanager
+def _quiet_browser_popen(module, spawned: list[subprocess.Popen]):
+    """Swap uc's module-level `subprocess` name for the shim (under the launch lock)."""
+    original = module.subprocess
+    module.subprocess = _SubprocessShim(spawned)
+    try:
+        yield
+    finally:
+        module.subprocess = original
 
 
 def _launch_selenium(settings: HostSettings, profile: Path, user_agent: str) -> Browser:

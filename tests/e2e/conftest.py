@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -13,9 +14,11 @@ from bench.stack import Stack
 from functions.db import sqlalchemy_url
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Stack]:
-    """Start the gateway's processes once for the module; stop them by pid at the end."""
+@contextmanager
+def fresh_stack(
+    tmp_path_factory: pytest.TempPathFactory, pg_url: str, hosts: tuple[str, ...] = ("host-a",)
+) -> Iterator[Stack]:
+    """Start the gateway's processes on an emptied database; stop them by pid at the end."""
     engine = sa.create_engine(sqlalchemy_url(pg_url))
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM whatsapp_user"))
@@ -24,10 +27,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Sta
     api_env = {"MEDIA_URL_ALLOWLIST": "127.0.0.1", "SEND_WAIT_SECONDS": "25"}
     running = Stack(run_dir, pg_url, api_env=api_env)
     try:
-        running.start(hosts=("host-a",))
+        running.start(hosts=hosts)
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Stack]:
+    """One stack with one session host for the module."""
+    with fresh_stack(tmp_path_factory, pg_url) as running:
+        yield running
 
 
 def chrome_processes(profile: Path) -> list[psutil.Process]:
