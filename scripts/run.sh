@@ -36,4 +36,19 @@ pids+=($!)
 echo "inbound worker: python -m functions.worker (logs: var/log/worker.log)"
 .venv/bin/python -m functions.worker >>var/log/worker.log 2>&1 &
 pids+=($!)
+
+# Session host: real WhatsApp Web (WA_WEB_URL unset) by default. SIMULATOR=1 starts the
+# offline simulator on SIMULATOR_PORT (8070) and points the host at it instead.
+if [ "${SIMULATOR:-0}" = 1 ] && [ -z "${WA_WEB_URL:-}" ]; then
+  sim_port="${SIMULATOR_PORT:-8070}"
+  .venv/bin/python -m simulator --port "$sim_port" >>var/log/simulator.log 2>&1 &
+  pids+=($!)
+  export WA_WEB_URL="http://127.0.0.1:${sim_port}/"
+  echo "simulator on ${WA_WEB_URL} (control API: ${WA_WEB_URL}control/health; logs: var/log/simulator.log)"
+fi
+export EVENTS_URL="${EVENTS_URL:-http://127.0.0.1:${PORT}}"
+echo "session host -> ${WA_WEB_URL:-https://web.whatsapp.com} (logs: var/log/session-host.log," \
+  "metrics: http://127.0.0.1:${METRICS_PORT:-9108}/metrics)"
+.venv/bin/python -m session_host >>var/log/session-host.log 2>&1 &
+pids+=($!)
 wait -n "${pids[@]}"
