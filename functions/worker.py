@@ -126,7 +126,9 @@ def _sweep_forever(deps: inbound.Deps, stop: threading.Event) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one inbound worker until SIGTERM (a second SIGTERM stops at once)."""
-    parser = argparse.ArgumentParser(description="Answer inbound WhatsApp messages through the AI.")
+    parser = argparse.ArgumentParser(
+        prog="python -m functions.worker", description="Answer inbound WhatsApp messages through the AI."
+    )
     parser.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     parser.add_argument("--name", default=None, help="worker name (default: host-pid)")
     args = parser.parse_args(argv)
