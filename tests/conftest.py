@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from functions import migrate
 from functions.config import Settings
 from functions.db import sqlalchemy_url
+from tests.support.apps import close_app
 from tests.support.processes import Process, free_port
 from tests.support.waiting import wait_until
 
@@ -46,8 +47,17 @@ def start_redis(run_dir: Path, name: str = "redis") -> tuple[Process, str]:
         log_dir=run_dir,
     )
     url = f"redis://127.0.0.1:{port}/0"
-    wait_until(lambda: redis.Redis.from_url(url).ping(), 10, message="redis-server answers")
+    wait_until(lambda: ping(url), 10, message="redis-server answers")
     return process, url
+
+
+def ping(url: str) -> bool:
+    """Tell whether the Redis at `url` answers (closing the connection either way)."""
+    client = redis.Redis.from_url(url)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +71,9 @@ def redis_server(run_dir: Path) -> Iterator[str]:
 @pytest.fixture
 def redis_url(redis_server: str) -> str:
     """Return the Redis URL with the database emptied before the test."""
-    redis.Redis.from_url(redis_server).flushall()
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
     return redis_server
 
 
@@ -153,7 +165,7 @@ def app(settings: Settings):
 
     application = create_app(settings)
     yield application
-    application.extensions["db_engine"].dispose()
+    close_app(application)
 
 
 @pytest.fixture
