@@ -6,7 +6,10 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 
+from functions.app import create_app
+from tests.support.apps import close_app
 from tests.support.host import FakeHost
 
 _ids = itertools.count(1)
@@ -33,3 +36,18 @@ def host_factory(redis_url: str) -> Iterator:
 def host(host_factory) -> FakeHost:
     """Return one registered stand-in host."""
     return host_factory()
+
+
+@pytest.fixture
+def make_app(settings_factory) -> Iterator:
+    """Build apps on the test settings with overrides; all are closed after the test."""
+    made: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        app = create_app(settings_factory(**overrides))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        close_app(app)

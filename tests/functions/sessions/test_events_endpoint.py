@@ -148,11 +148,9 @@ def test_signed_but_malformed_events_are_400(client, engine, body):
     assert response.get_json()["error"]["code"] == "INVALID_PAYLOAD"
 
 
-def test_an_event_that_could_not_be_applied_is_not_dropped_as_a_duplicate(settings_factory, engine, app):
-    from functions.app import create_app
-
+def test_an_event_that_could_not_be_applied_is_not_dropped_as_a_duplicate(make_app, engine, app):
     # given: an API process whose database is down, sharing Redis with a healthy one
-    down = create_app(settings_factory(database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/none"))
+    down = make_app(database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/none")
     ready = event("ready")
 
     first = post(down.test_client(), ready)
@@ -162,4 +160,3 @@ def test_an_event_that_could_not_be_applied_is_not_dropped_as_a_duplicate(settin
     assert first.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert retry.status_code == 202 and retry.get_json()["duplicate"] is False
     assert repository.get_agent(engine, "agent-1")["status"] == "connected"
-    down.extensions["db_engine"].dispose()

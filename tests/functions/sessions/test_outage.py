@@ -7,12 +7,10 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 import requests
 
 from functions import repository
-from functions.app import create_app
-from tests.conftest import start_redis
+from tests.conftest import ping, start_redis
 from tests.support.host import FakeHost, later
 from tests.support.processes import ROOT, Process, free_port, wait_http_ok
 from tests.support.tcp_proxy import TcpProxy
@@ -28,7 +26,7 @@ def restart_redis(url: str, run_dir, name: str) -> Process:
         env=dict(os.environ),
         log_dir=run_dir,
     )
-    wait_until(lambda: redis.Redis.from_url(url).ping(), 10, message="redis-server back")
+    wait_until(lambda: ping(url), 10, message="redis-server back")
     return process
 
 
@@ -53,9 +51,9 @@ def record(app, agent_id: str = "agent-1") -> None:
     )
 
 
-def test_redis_down_is_503_then_the_same_app_recovers(settings_factory, own_redis, run_dir):
+def test_redis_down_is_503_then_the_same_app_recovers(make_app, own_redis, run_dir):
     processes, url = own_redis
-    app = create_app(settings_factory(redis_url=url))
+    app = make_app(redis_url=url)
     client = app.test_client()
     record(app)
     assert client.get("/sessions/agent-1").status_code == 200
@@ -82,12 +80,11 @@ def test_redis_down_is_503_then_the_same_app_recovers(settings_factory, own_redi
     again = client.get("/sessions/agent-1")
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["agentId"] == "agent-1"
-    app.extensions["db_engine"].dispose()
 
 
-def test_redis_dying_during_a_qr_wait_is_503_at_once(settings_factory, own_redis):
+def test_redis_dying_during_a_qr_wait_is_503_at_once(make_app, own_redis):
     processes, url = own_redis
-    app = create_app(settings_factory(redis_url=url, qr_wait_seconds=20))
+    app = make_app(redis_url=url, qr_wait_seconds=20)
     record(app)
     host = FakeHost(url, "h-outage").register(heartbeat=False)
     host.client.close()
@@ -101,14 +98,13 @@ def test_redis_dying_during_a_qr_wait_is_503_at_once(settings_factory, own_redis
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert time.monotonic() - started < 8
-    app.extensions["db_engine"].dispose()
 
 
-def test_database_down_is_503_then_the_same_app_recovers(settings_factory, clean_pg_url):
+def test_database_down_is_503_then_the_same_app_recovers(make_app, clean_pg_url):
     parts = urlsplit(clean_pg_url)
     proxy = TcpProxy(parts.hostname, parts.port)
     proxied = clean_pg_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")
-    app = create_app(settings_factory(database_url=proxied))
+    app = make_app(database_url=proxied)
     client = app.test_client()
     record(app)
     assert client.get("/sessions/agent-1").status_code == 200
@@ -128,7 +124,6 @@ def test_database_down_is_503_then_the_same_app_recovers(settings_factory, clean
     proxy.restore()
     again = client.get("/sessions/agent-1")
     assert again.status_code == 200, again.get_json()
-    app.extensions["db_engine"].dispose()
     proxy.cut()
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import socket
 
-import redis
 import requests
 
+from tests.conftest import ping
 from tests.support.processes import Process, free_port, wait_http_ok
 from tests.support.waiting import wait_until
 
@@ -36,7 +36,7 @@ def test_run_script_starts_redis_migrates_serves_and_cleans_up(run_dir):
         wait_http_ok(f"http://127.0.0.1:{api_port}/health", timeout=60, process=script)
 
         # then: its own Redis answers, the SQLite database was migrated, the API serves
-        assert redis.Redis(port=redis_port).ping()
+        assert ping(f"redis://127.0.0.1:{redis_port}/0")
         assert (run_dir / "make-run" / "gateway.db").exists()
         missing = requests.get(f"http://127.0.0.1:{api_port}/sessions/nobody", timeout=10)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "SESSION_NOT_FOUND"

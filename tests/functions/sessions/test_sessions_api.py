@@ -96,17 +96,14 @@ def test_create_again_updates_the_record_and_answers_200(client, app, host):
     assert repository.get_agent(engine(app), "agent-1")["api_key"] == "new-key"
 
 
-def test_endpoint_url_run_defaults_to_the_ai_backend(settings_factory, host):
-    from functions.app import create_app
-
-    app = create_app(settings_factory(ai_backend_url="http://ai.internal:9000/"))
+def test_endpoint_url_run_defaults_to_the_ai_backend(make_app, host):
+    app = make_app(ai_backend_url="http://ai.internal:9000/")
     shows_qr_on_ensure(host)
 
     body = app.test_client().post("/sessions", json=BODY).get_json()
 
     assert body["endpointUrlRun"] == "http://ai.internal:9000/agents/agent-1/execute"
     assert repository.get_agent(engine(app), "agent-1")["endpoint_url_run"] == body["endpointUrlRun"]
-    engine(app).dispose()
 
 
 def test_active_api_key_wins_over_the_body_apikey(client, app, host):
@@ -246,17 +243,14 @@ def test_create_refuses_bodies_that_are_not_json_objects(client, data, content_t
     assert_error(response, 400, "INVALID_PAYLOAD")
 
 
-def test_oversize_body_is_413(settings_factory):
-    from functions.app import create_app
-
-    app = create_app(settings_factory(max_body_bytes=1024))
+def test_oversize_body_is_413(make_app):
+    app = make_app(max_body_bytes=1024)
     body = {**BODY, "agentName": "x" * 2000}
 
     response = app.test_client().post("/sessions", json=body)
 
     error = assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert "1024" in error["message"]
-    engine(app).dispose()
 
 
 def test_wait_must_be_a_number(client, host):
@@ -269,12 +263,8 @@ def test_wait_must_be_a_number(client, host):
 
 
 @pytest.fixture
-def admin_client(settings_factory):
-    from functions.app import create_app
-
-    app = create_app(settings_factory(admin_token="adm-Secret-123"))
-    yield app.test_client()
-    engine(app).dispose()
+def admin_client(make_app):
+    return make_app(admin_token="adm-Secret-123").test_client()
 
 
 @pytest.mark.parametrize(
@@ -379,6 +369,7 @@ def test_get_unknown_agent_is_404(client):
         ("get", "/sessions/a%20b"),
         ("get", "/sessions/..etc"),
         ("get", "/sessions/abc%0A"),
+        ("get", "/sessions/%FF%FE"),
         ("delete", "/sessions/-leading-dash"),
         ("post", "/sessions/" + "x" * 200 + "/qr"),
         ("post", "/sessions/a*b/reconnect"),
@@ -663,11 +654,9 @@ def test_qr_that_never_comes_times_out_with_504(client, app, host):
     assert 1.4 <= elapsed < 4
 
 
-def test_qr_wait_longer_than_the_redis_socket_timeout(settings_factory, host):
+def test_qr_wait_longer_than_the_redis_socket_timeout(make_app, host):
     # the Redis client gives up on a silent socket after 5 s; a 60 s QR wait must not
-    from functions.app import create_app
-
-    app = create_app(settings_factory(qr_wait_seconds=20))
+    app = make_app(qr_wait_seconds=20)
     _record(app)
 
     def ensure(job):
@@ -679,14 +668,11 @@ def test_qr_wait_longer_than_the_redis_socket_timeout(settings_factory, host):
 
     assert response.status_code == 200, response.get_json()
     assert decode_png(response.get_json()["qr"]["base64"]) == QR
-    engine(app).dispose()
 
 
-def test_qr_wait_is_capped_by_the_setting(settings_factory, host):
+def test_qr_wait_is_capped_by_the_setting(make_app, host):
     # QR_WAIT_SECONDS=1: asking for 600 waits 1
-    from functions.app import create_app
-
-    app = create_app(settings_factory(qr_wait_seconds=1))
+    app = make_app(qr_wait_seconds=1)
     _record(app)
     host.serve({})
 
@@ -695,7 +681,6 @@ def test_qr_wait_is_capped_by_the_setting(settings_factory, host):
 
     assert_error(response, 504, "QR_TIMEOUT")
     assert 0.9 <= time.monotonic() - started < 3
-    engine(app).dispose()
 
 
 def test_qr_reports_an_auth_failure_instead_of_waiting(client, app, host):
