@@ -7,8 +7,10 @@ and undetected-chromedriver gets its own *copy* of chromedriver because it patch
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -133,7 +135,18 @@ def chrome_major(chrome_path: str) -> int:
 
 
 def release_profile_lock(profile: Path) -> None:
-    """Remove a profile lock left by a Chrome that died with its host (its owner is gone)."""
+    """End a Chrome orphaned by a crashed host on this profile and remove its lock files.
+
+    Only the owner of an agent launches on its profile, so a Chrome still holding the lock
+    belongs to a previous, dead incarnation; two Chromes on one profile would corrupt it.
+    """
+    with contextlib.suppress(OSError, ValueError, psutil.Error):
+        owner_host, _, pid = os.readlink(profile / "SingletonLock").rpartition("-")
+        if owner_host == socket.gethostname():
+            orphan = psutil.Process(int(pid))
+            if "chrom" in orphan.name():
+                log.warning("ending an orphaned Chrome on the profile", pid=orphan.pid, profile=str(profile))
+                kill_tree([orphan, *orphan.children(recursive=True)])
     for name in ("SingletonLock", "SingletonCookie", "SingletonSocket"):
         with contextlib.suppress(FileNotFoundError):
             (profile / name).unlink()

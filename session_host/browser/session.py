@@ -7,6 +7,7 @@ one command at a time per session.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from functools import lru_cache
@@ -165,11 +166,20 @@ class ChromeSession(WhatsAppSession):
         self._stopping = True
         self.bridge_ready.clear()
         if self.cdp is not None:
+            if self.healthy_browser():
+                # Chrome's orderly shutdown (what DevTools clients use) writes the profile,
+                # the saved login included; a signal alone lost fresh localStorage under load.
+                with contextlib.suppress(CdpError):
+                    self.cdp.call("Browser.close", timeout=5)
             self.cdp.close()
             self.cdp = None
         if self.browser is not None:
             self.browser.close()
             self.browser = None
+
+    def healthy_browser(self) -> bool:
+        """Tell whether Chrome's main process still runs."""
+        return self.browser is not None and self.browser.alive()
 
     def healthy(self) -> bool:
         """Tell whether Chrome runs and our websocket to it is open."""

@@ -1,0 +1,101 @@
+"""`python -m session_host` as a process: SIGTERM stops cleanly, a second SIGTERM at once."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+
+from contract import jobs
+from contract.hosts import HOSTS_KEY, HostRegistry
+from contract.live import LiveStateStore, SessionState
+from tests.conftest import start_redis
+from tests.support.processes import PYTHON, Process, free_port, wait_http_ok
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    run_dir = tmp_path_factory.mktemp("daemon")
+    redis_process, redis_url = start_redis(run_dir, "redis-daemon")
+    port = free_port()
+    simulator = Process(
+        "simulator", [PYTHON, "-m", "simulator", "--port", str(port)], env={}, log_dir=run_dir
+    )
+    try:
+        wait_http_ok(f"http://127.0.0.1:{port}/control/health", 30, simulator)
+        yield redis_url, f"http://127.0.0.1:{port}/", run_dir
+    finally:
+        simulator.stop()
+        redis_process.stop()
+
+
+def start_host(services: tuple[str, str, Path], host_id: str) -> tuple[Process, list[psutil.Process]]:
+    """Start a host process, open one session on it, and return it with that session's Chromes."""
+    redis_url, wa_url, run_dir = services
+    metrics_port = free_port()
+    env = {
+        "HOST_ID": host_id,
+        "REDIS_URL": redis_url,
+        "WA_WEB_URL": wa_url,
+        "WA_AUTH_DIR": str(run_dir / "auth"),
+        "TEMP_DIR": str(run_dir / "tmp"),
+        "EVENTS_URL": f"http://127.0.0.1:{free_port()}",
+        "METRICS_PORT": str(metrics_port),
+    }
+    host = Process(f"host-{host_id}", [PYTHON, "-m", "session_host"], env=env, log_dir=run_dir)
+    wait_http_ok(f"http://127.0.0.1:{metrics_port}/metrics", 30, host)
+    raw = redis.Redis.from_url(redis_url)
+    agent = f"agent-of-{host_id}"
+    jobs.enqueue(raw, jobs.JobName.ENSURE, jobs.EnsureSession(agent_id=agent), host_id=host_id)
+    live = LiveStateStore(redis.Redis.from_url(redis_url, decode_responses=True))
+    assert live.wait_for(agent, lambda s: s.state is SessionState.AWAITING_QR, 30) is not None
+    marker = f"--user-data-dir={run_dir / 'auth' / f'session-{agent}'}"
+    chromes = [p for p in psutil.process_iter() if marker in _cmdline(p)]
+    assert chromes
+    tree = [c for p in chromes for c in (p, *p.children(recursive=True))]
+    return host, tree
+
+
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return []
+
+
+def _gone(tree: list[psutil.Process]) -> bool:
+    return not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+
+
+def test_sigterm_closes_every_chrome_and_deregisters(services) -> None:
+    host, tree = start_host(services, "graceful")
+
+    host.signal(signal.SIGTERM)
+
+    wait_until(lambda: not host.alive(), 60, message="host exited")
+    assert host.stop() == 0
+    assert _gone(tree)
+    client = redis.Redis.from_url(services[0], decode_responses=True)
+    assert client.zscore(HOSTS_KEY, "graceful") is None
+    assert HostRegistry(client).owner_of("agent-of-graceful") is None
+    state = LiveStateStore(client).get("agent-of-graceful")
+    assert state is not None and state.state is SessionState.DISCONNECTED
+    assert state.reason == "session host stopped"
+
+
+def test_a_second_sigterm_stops_at_once(services) -> None:
+    host, tree = start_host(services, "hasty")
+
+    host.signal(signal.SIGTERM)
+    host.signal(signal.SIGTERM)
+
+    wait_until(lambda: not host.alive(), 10, message="host exited")
+    assert host.stop() == 1
+    wait_until(lambda: _gone(tree), 10, message="every Chrome ended")
