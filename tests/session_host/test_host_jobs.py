@@ -188,3 +188,25 @@ def test_destroy_closes_chrome_and_deletes_the_login(world: World) -> None:
     assert not profile.exists()
     assert world.live.get("a2") is None
     wait_until(lambda: [e for e in world.receiver.of_type("stopped") if e["agentId"] == "a2"], 10)
+
+
+def test_typing_on_and_off_reach_the_chat(world: World) -> None:
+    for on in (True, False):
+        result = world.run(
+            jobs.JobName.TYPING, jobs.SetTyping(agent_id="a1", chat_id="6287700011122", typing=on)
+        )
+        assert result.type == Result.Type.SUCCESSFUL, result.exc_string
+
+    typing = requests.get(f"{world.sim_url}/control/accounts/6281233344455/typing", timeout=10).json()
+    assert [(t["chatId"], t["state"]) for t in typing[-2:]] == [
+        ("6287700011122@c.us", "composing"),
+        ("6287700011122@c.us", "paused"),
+    ]
+
+
+def test_logout_unlinks_the_device_and_a_new_qr_appears(world: World) -> None:
+    result = world.run(jobs.JobName.LOGOUT, jobs.Logout(agent_id="a1"))
+
+    assert result.type == Result.Type.SUCCESSFUL, result.exc_string
+    assert world.live.wait_for("a1", lambda s: s.state is SessionState.AWAITING_QR and bool(s.qr), 20)
+    wait_until(lambda: [e for e in world.receiver.of_type("disconnected") if e["agentId"] == "a1"], 10)
