@@ -59,8 +59,15 @@ def start_host(services: tuple[str, str, Path], host_id: str) -> tuple[Process, 
     marker = f"--user-data-dir={run_dir / 'auth' / f'session-{agent}'}"
     chromes = [p for p in psutil.process_iter() if marker in _cmdline(p)]
     assert chromes
-    tree = [c for p in chromes for c in (p, *p.children(recursive=True))]
+    tree = [c for p in chromes for c in (p, *_children(p))]
     return host, tree
+
+
+def _children(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return proc.children(recursive=True)
+    except psutil.Error:  # a short-lived helper process may be gone already
+        return []
 
 
 def _cmdline(proc: psutil.Process) -> list[str]:
@@ -71,7 +78,13 @@ def _cmdline(proc: psutil.Process) -> list[str]:
 
 
 def _gone(tree: list[psutil.Process]) -> bool:
-    return not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+    def running(proc: psutil.Process) -> bool:
+        try:
+            return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    return not any(running(p) for p in tree)
 
 
 def test_sigterm_closes_every_chrome_and_deregisters(services) -> None:
@@ -94,6 +107,8 @@ def test_a_second_sigterm_stops_at_once(services) -> None:
     host, tree = start_host(services, "hasty")
 
     host.signal(signal.SIGTERM)
+    # two signals delivered before Python runs its handler count once: wait for the first
+    wait_until(lambda: "stop signal received" in host.log(), 10, message="first SIGTERM handled")
     host.signal(signal.SIGTERM)
 
     wait_until(lambda: not host.alive(), 10, message="host exited")
