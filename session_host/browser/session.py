@@ -49,6 +49,8 @@ def loader_script() -> str:
         "   if (!wajs) {"
         "    window.wagwEmit(JSON.stringify({type: 'load_error', reason: 'wa-js bundle missing'}));"
         "    return; }"
+        # wa-js reports to Google Analytics unless told not to before it loads.
+        "   window.WPPConfig = Object.assign({}, window.WPPConfig, {disableGoogleAnalytics: true});"
         "   (0, eval)(wajs); }"
         "  (0, eval)(bridge); };"
         " if (document.readyState === 'complete') install();"
