@@ -6,12 +6,13 @@ A missing or malformed variable stops start-up with one line naming it.
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contract.settings import load_or_exit
 
 DEV_EVENTS_SECRET = "dev-only-events-secret-change-me"  # noqa: S105 - refused in production
 
@@ -113,14 +114,7 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings or exit with a one-line message naming the bad variable."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        name = ".".join(str(p) for p in first["loc"]).upper()
-        # Whole-object checks (loc is empty) name their variables in the message itself.
-        sys.exit(f"configuration error: {name}: {message}" if name else f"configuration error: {message}")
+    return load_or_exit(Settings, **overrides)
 
 
 @lru_cache(maxsize=1)

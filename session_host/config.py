@@ -7,14 +7,14 @@ A missing or malformed variable stops start-up with one line naming it.
 from __future__ import annotations
 
 import socket
-import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contract.hosts import DEFAULT_HOST_TTL_SECONDS
+from contract.settings import load_or_exit
 
 DEV_EVENTS_SECRET = "dev-only-events-secret-change-me"  # noqa: S105 - same dev default as the functions
 DESKTOP_USER_AGENT = (
@@ -93,9 +93,4 @@ class HostSettings(BaseSettings):
 
 def load_settings(**overrides: object) -> HostSettings:
     """Build settings or exit with a one-line message naming the bad variable."""
-    try:
-        return HostSettings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]).upper() or "configuration"
-        sys.exit(f"configuration error: {name}: {first['msg']}")
+    return load_or_exit(HostSettings, **overrides)

@@ -25,10 +25,10 @@ def test_defaults_name_the_debian_binaries_and_real_whatsapp() -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("REDIS_URL", "localhost:6379", "REDIS_URL: Value error, must start with redis://"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: must start with redis://"),
         ("MAX_SESSIONS", "0", "MAX_SESSIONS:"),
-        ("WA_WEB_URL", "web.whatsapp.com", "WA_WEB_URL: Value error, must be an http:// or https:// URL"),
-        ("CHROME_PATH", "/nowhere/chromium", "CHROME_PATH: Value error, /nowhere/chromium does not exist"),
+        ("WA_WEB_URL", "web.whatsapp.com", "WA_WEB_URL: must be an http:// or https:// URL"),
+        ("CHROME_PATH", "/nowhere/chromium", "CHROME_PATH: /nowhere/chromium does not exist"),
         ("HOST_ID", "bad host id", "HOST_ID:"),
     ],
 )
