@@ -54,6 +54,8 @@ class InboundMessage(WireModel):
     notify_name: str | None = None
     chat_name: str | None = None
     bot_id: str | None = None
+    # WhatsApp also addresses the bot by a linked-identity id (`…@lid`) in group mentions.
+    bot_lid: str | None = None
 
 
 class SessionEvent(WireModel):

@@ -99,6 +99,12 @@ def bot_number(message: InboundMessage) -> str | None:
 
 def mentions_bot(message: InboundMessage) -> bool:
     """Tell whether a group message mentions the bot or contains its number."""
+    if message.bot_lid and any(
+        jid_user(m).split(":", 1)[0] == jid_user(message.bot_lid).split(":", 1)[0]
+        for m in message.mentioned_ids
+        if m.endswith("@lid")
+    ):
+        return True
     number = bot_number(message)
     if number is None:
         return False

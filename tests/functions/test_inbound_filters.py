@@ -58,6 +58,15 @@ def test_group_messages_that_mention_the_bot_reach_the_ai(msg):
     assert ignore_reason(msg) is None
 
 
+def test_a_mention_by_the_bots_linked_identity_id_reaches_the_ai():
+    # given the bridge reports the bot's @lid and the mention uses it
+    msg = message("hi", group=GROUP, bot_lid="98765432109876@lid", mentioned_ids=["98765432109876@lid"])
+    # then it counts as a mention; another @lid does not
+    assert mentions_bot(msg)
+    other = message("hi", group=GROUP, bot_lid="98765432109876@lid", mentioned_ids=["11111111111111@lid"])
+    assert not mentions_bot(other)
+
+
 def test_a_similar_number_is_not_a_mention():
     assert not mentions_bot(message("call 6280000000002", group=GROUP))
 
