@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     send_wait_seconds: float = Field(
         25.0, ge=0, le=900, description="How long a send waits for delivery before answering 202."
     )
+    stop_wait_seconds: float = Field(
+        20.0, ge=0, le=900, description="How long DELETE/reconnect wait for the host to stop a session."
+    )
     host_ttl_seconds: float = Field(
         15.0, gt=0, description="A session host silent for this long is considered dead."
     )

@@ -30,7 +30,6 @@ from functions.redis_client import get_host_registry, get_live_state
 from functions.schemas import CreateSessionRequest
 from functions.tracing import current_trace_id
 
-STOP_WAIT_SECONDS = 30
 _FINAL = {SessionState.CONNECTED, SessionState.AUTH_FAILED, SessionState.FAILED}
 
 
@@ -126,7 +125,7 @@ def stop(agent_id: str, delete_auth: bool) -> bool:
         return False
     payload = jobs.DestroySession(agent_id=agent_id, delete_auth=delete_auth, trace_id=current_trace_id())
     job = dispatch.enqueue(jobs.JobName.DESTROY, payload, host_id=host.host_id)
-    outcome = dispatch.wait(job, STOP_WAIT_SECONDS)
+    outcome = dispatch.wait(job, _settings().stop_wait_seconds)
     if outcome.status == "failed":
         raise BadGateway(f"the session host could not stop the session: {outcome.reason}")
     return outcome.status == "finished"

@@ -472,11 +472,9 @@ def test_delete_waits_for_a_slow_host(client, app, host):
     assert repository.get_agent(engine(app), "agent-1") is None
 
 
-def test_delete_when_the_host_never_answers_still_deletes_the_record(client, app, host, monkeypatch):
+def test_delete_when_the_host_never_answers_still_deletes_the_record(app, host, make_app):
     # a wait longer than the Redis socket timeout (5 s) ends as "not confirmed", not as a 503
-    from functions import sessions
-
-    monkeypatch.setattr(sessions, "STOP_WAIT_SECONDS", 7)
+    client = make_app(stop_wait_seconds=7).test_client()
     _record(app)
     host.registry.claim("agent-1", host.host_id, None)
 
@@ -568,10 +566,8 @@ def test_reconnect_without_a_host_is_503(client, app):
     assert_error(client.post("/sessions/agent-1/reconnect"), 503, "NO_SESSION_HOST")
 
 
-def test_reconnect_when_the_host_does_not_stop_in_time_is_502(client, app, host, monkeypatch):
-    from functions import sessions
-
-    monkeypatch.setattr(sessions, "STOP_WAIT_SECONDS", 1)
+def test_reconnect_when_the_host_does_not_stop_in_time_is_502(app, host, make_app):
+    client = make_app(stop_wait_seconds=1).test_client()
     _record(app)
     host.registry.claim("agent-1", host.host_id, None)
 
