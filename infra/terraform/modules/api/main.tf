@@ -7,11 +7,11 @@ locals {
   # Lambda cold starts write nowhere but /tmp.
   environment = merge(
     {
-      APP_ENV            = "production"
-      TEMP_DIR           = "/tmp/wagw"
-      DB_POOL_SIZE       = "2"
-      QR_WAIT_SECONDS    = tostring(var.qr_wait_seconds)
-      SEND_WAIT_SECONDS  = tostring(var.send_wait_seconds)
+      APP_ENV           = "production"
+      TEMP_DIR          = "/tmp/wagw"
+      DB_POOL_SIZE      = "2"
+      QR_WAIT_SECONDS   = tostring(var.qr_wait_seconds)
+      SEND_WAIT_SECONDS = tostring(var.send_wait_seconds)
       # Stopping a session has the same budget as a send: both must answer before the timeout.
       STOP_WAIT_SECONDS  = tostring(var.send_wait_seconds)
       AI_TIMEOUT_SECONDS = tostring(var.ai_timeout_seconds)
