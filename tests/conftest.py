@@ -7,6 +7,7 @@ at the end. SQLite files live in the run's temporary directory.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,15 @@ from tests.support.processes import Process, free_port
 from tests.support.waiting import wait_until
 
 PG_SERVER_URL = os.environ.get("TEST_PG_SERVER_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Keep interpreter-exit log calls quiet once pytest has closed its capture streams.
+
+    undetected-chromedriver registers a weakref finalizer per driver that logs "ensuring
+    close" at exit, after pytest closed the streams its handlers write to.
+    """
+    logging.raiseExceptions = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
