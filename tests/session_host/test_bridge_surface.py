@@ -24,7 +24,10 @@ DIST = ROOT / "session_host" / "bridge" / "node_modules" / "@wppconnect" / "wa-j
 SIMULATOR_WPP = ROOT / "simulator" / "static" / "wpp.js"
 IDENT = r"[A-Za-z_$][\w$]*"
 
-pytestmark = pytest.mark.skipif(not DIST.is_dir(), reason="run `make bundle` to install wa-js")
+
+def test_the_pinned_wa_js_bundle_is_installed():
+    # `make test` installs it; without it the surface checks below would prove nothing.
+    assert (DIST / "wppconnect-wa.js").is_file(), "run `make bundle` to install @wppconnect/wa-js"
 
 
 @dataclass(frozen=True)
