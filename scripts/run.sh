@@ -29,6 +29,15 @@ if [ -z "${REDIS_URL:-}" ]; then
   fi
 fi
 
+# SIMULATOR=1 is the offline stack: with no AI_BACKEND_URL, the demo AI (echo) answers too.
+if [ "${SIMULATOR:-0}" = 1 ] && [ -z "${AI_BACKEND_URL:-}" ]; then
+  ai_port="${DEMO_AI_PORT:-8090}"
+  .venv/bin/python -m simulator.ai_backend --port "$ai_port" >>var/log/ai-backend.log 2>&1 &
+  pids+=($!)
+  export AI_BACKEND_URL="http://127.0.0.1:${ai_port}"
+  echo "demo AI backend on ${AI_BACKEND_URL} (logs: var/log/ai-backend.log)"
+fi
+
 .venv/bin/python -m functions.migrate
 echo "API on http://127.0.0.1:${PORT}  (health: /health)"
 .venv/bin/gunicorn -c functions/gunicorn_conf.py "functions.app:create_app()" &
