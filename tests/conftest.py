@@ -47,9 +47,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("run")
 
 
-def start_redis(run_dir: Path, name: str = "redis") -> tuple[Process, str]:
-    """Start a private redis-server and return it with its URL."""
-    port = free_port()
+def start_redis(run_dir: Path, name: str = "redis", port: int | None = None) -> tuple[Process, str]:
+    """Start a private redis-server (on `port`, or a free one) and return it with its URL."""
+    port = port or free_port()
     process = Process(
         name,
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

@@ -10,23 +10,15 @@ import pytest
 import requests
 
 from functions import repository
-from tests.conftest import ping, start_redis
+from tests.conftest import start_redis
 from tests.support.host import FakeHost, later
 from tests.support.processes import ROOT, Process, free_port, wait_http_ok
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import wait_until
 
 
 def restart_redis(url: str, run_dir, name: str) -> Process:
     """Start redis-server again on the port of `url` (empty, as after a crash without persistence)."""
-    port = str(urlsplit(url).port)
-    process = Process(
-        name,
-        ["redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        env=dict(os.environ),
-        log_dir=run_dir,
-    )
-    wait_until(lambda: ping(url), 10, message="redis-server back")
+    process, _ = start_redis(run_dir, name, port=urlsplit(url).port)
     return process
 
 
