@@ -13,13 +13,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import redis
 import requests
 import sqlalchemy as sa
 
 from functions import migrate
 from functions.db import sqlalchemy_url
-from tests.support.processes import PYTHON, ROOT, Process, free_port, wait_http_ok
+from tests.support.processes import PYTHON, ROOT, Process, free_port, start_redis, wait_http_ok
 from tests.support.waiting import wait_until
 
 PG_SERVER_URL = os.environ.get("TEST_PG_SERVER_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
@@ -79,12 +78,7 @@ class Stack:
 
     def start_redis(self) -> None:
         """Start a private redis-server."""
-        port = free_port()
-        args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no"]
-        self.processes["redis"] = Process("redis", args, env=self._base_env(), log_dir=self.run_dir)
-        self.redis_url = f"redis://127.0.0.1:{port}/0"
-        wait_until(lambda: redis.Redis.from_url(self.redis_url).ping(), 10, message="redis answers")
+        self.processes["redis"], self.redis_url = start_redis(self.run_dir, "redis")
 
     def start_simulator(self) -> None:
         """Start the WhatsApp Web simulator."""

@@ -21,8 +21,7 @@ from functions import migrate
 from functions.config import Settings
 from functions.db import sqlalchemy_url
 from tests.support.apps import close_app
-from tests.support.processes import Process, free_port
-from tests.support.waiting import wait_until
+from tests.support.processes import start_redis
 
 PG_SERVER_URL = os.environ.get("TEST_PG_SERVER_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
 
@@ -45,29 +44,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a directory for this run's logs and files."""
     return tmp_path_factory.mktemp("run")
-
-
-def start_redis(run_dir: Path, name: str = "redis", port: int | None = None) -> tuple[Process, str]:
-    """Start a private redis-server (on `port`, or a free one) and return it with its URL."""
-    port = port or free_port()
-    process = Process(
-        name,
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        env=dict(os.environ),
-        log_dir=run_dir,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    wait_until(lambda: ping(url), 10, message="redis-server answers")
-    return process, url
-
-
-def ping(url: str) -> bool:
-    """Tell whether the Redis at `url` answers (closing the connection either way)."""
-    client = redis.Redis.from_url(url)
-    try:
-        return bool(client.ping())
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ import redis
 from contract import jobs
 from contract.hosts import HOSTS_KEY, HostRegistry
 from contract.live import LiveStateStore, SessionState
-from tests.conftest import start_redis
-from tests.support.processes import PYTHON, Process, free_port, wait_http_ok
+from tests.support.processes import PYTHON, Process, free_port, start_redis, wait_http_ok
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -25,9 +25,8 @@ from contract.wire import utcnow
 from session_host import jobs as host_jobs
 from session_host.config import HostSettings
 from session_host.host import SessionHost
-from tests.conftest import start_redis
 from tests.session_host.receiver import SECRET, Receiver, running_receiver
-from tests.support.processes import PYTHON, Process, free_port, wait_http_ok
+from tests.support.processes import PYTHON, Process, free_port, start_redis, wait_http_ok
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

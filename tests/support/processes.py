@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import redis
 import requests
 
 from tests.support.waiting import wait_until
@@ -89,3 +90,26 @@ def wait_http_ok(url: str, timeout: float = 30.0, process: Process | None = None
             return False
 
     wait_until(ready, timeout, interval=0.05, message=f"GET {url}")
+
+
+def start_redis(log_dir: Path, name: str = "redis", port: int | None = None) -> tuple[Process, str]:
+    """Start a private redis-server (on `port`, or a free one) and return it with its URL."""
+    port = port or free_port()
+    process = Process(
+        name,
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        env=dict(os.environ),
+        log_dir=log_dir,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_until(lambda: ping(url), 10, message="redis-server answers")
+    return process, url
+
+
+def ping(url: str) -> bool:
+    """Tell whether the Redis at `url` answers (closing the connection either way)."""
+    client = redis.Redis.from_url(url)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()

@@ -10,9 +10,8 @@ import pytest
 import requests
 
 from functions import repository
-from tests.conftest import start_redis
 from tests.support.host import FakeHost, later
-from tests.support.processes import ROOT, Process, free_port, wait_http_ok
+from tests.support.processes import ROOT, Process, free_port, start_redis, wait_http_ok
 from tests.support.tcp_proxy import TcpProxy
 
 

@@ -7,8 +7,7 @@ import socket
 
 import requests
 
-from tests.conftest import ping
-from tests.support.processes import Process, free_port, wait_http_ok
+from tests.support.processes import Process, free_port, ping, wait_http_ok
 from tests.support.waiting import wait_until
 
 
