@@ -29,7 +29,7 @@ from functions import ai, alerts, repository
 from functions.config import Settings
 from functions.errors import AiDownstreamError, AiTimeout, RateLimited
 from functions.mailbox import KEY_PREFIX, Chat, Mailboxes
-from functions.ratelimit import RateLimiter
+from functions.ratelimit import RateLimiter, get_limiter
 
 log = logs.get_logger(__name__)
 
@@ -79,12 +79,7 @@ class Deps:
                 rq_redis=app.extensions["redis_rq"],
                 engine=app.extensions["db_engine"],
                 mailboxes=Mailboxes(client),
-                limiter=RateLimiter(
-                    client,
-                    settings.rate_limit_per_minute,
-                    settings.rate_limit_burst,
-                    settings.rate_limit_max_waiting,
-                ),
+                limiter=get_limiter(app),
             )
             app.extensions["inbound_deps"] = deps
         return deps

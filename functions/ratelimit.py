@@ -10,6 +10,7 @@ are already waiting the next is refused with RATE_LIMITED.
 from __future__ import annotations
 
 import redis
+from flask import Flask
 
 from contract.live import PREFIX
 from functions.errors import RateLimited
@@ -76,3 +77,18 @@ class RateLimiter:
     def reset(self, agent_id: str) -> None:
         """Forget an agent's bucket (full burst available again)."""
         self.client.delete(bucket_key(agent_id))
+
+
+def get_limiter(app: Flask) -> RateLimiter:
+    """Return the app's deployment-wide limiter, configured by its settings (built once)."""
+    limiter = app.extensions.get("rate_limiter")
+    if limiter is None:
+        settings = app.config["SETTINGS"]
+        limiter = RateLimiter(
+            app.extensions["redis"],
+            per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+            max_waiting=settings.rate_limit_max_waiting,
+        )
+        app.extensions["rate_limiter"] = limiter
+    return limiter

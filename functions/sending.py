@@ -26,7 +26,7 @@ from contract.wire import iso, utcnow
 from functions import dispatch
 from functions.config import Settings
 from functions.errors import ApiError, BadGateway, InvalidPayload, NotFound, SessionNotReady
-from functions.ratelimit import RateLimiter
+from functions.ratelimit import get_limiter
 from functions.redis_client import get_live_state, get_redis
 from functions.tracing import current_trace_id
 
@@ -85,17 +85,6 @@ def require_ready(agent_id: str) -> None:
         raise SessionNotReady(f"the WhatsApp session of {agent_id!r} is not ready ({current})")
 
 
-def limiter() -> RateLimiter:
-    """Return the deployment-wide limiter configured by the settings."""
-    settings = _settings()
-    return RateLimiter(
-        get_redis(),
-        per_minute=settings.rate_limit_per_minute,
-        burst=settings.rate_limit_burst,
-        max_waiting=settings.rate_limit_max_waiting,
-    )
-
-
 def fingerprint(body: dict[str, Any]) -> str:
     """Return a stable hash of a request body, to tell a retry from a different request."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
@@ -131,7 +120,7 @@ def send(
             return replay
     try:
         prepared = prepare()
-        wait = limiter().acquire(agent_id)
+        wait = get_limiter(current_app).acquire(agent_id)
         if record_key:
             record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": prepared.extra}
             get_redis().set(record_key, json.dumps(record), xx=True, keepttl=True)
