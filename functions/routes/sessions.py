@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from contract import logs
 from functions import sessions
+from functions.auth import bearer_token
 from functions.errors import InvalidPayload, Unauthorized
 from functions.schemas import (
     AGENT_ID_PATTERN,
@@ -37,9 +38,8 @@ def _require_admin_token() -> None:
     token = current_app.config["SETTINGS"].admin_token
     if not token:
         return
-    given = request.headers.get("Authorization", "")
-    scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+    given = bearer_token()
+    if given is None or not hmac.compare_digest(given.encode(), token.encode()):
         raise Unauthorized("a valid admin Bearer token is required for /sessions")
 
 
