@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, BeforeValidator, ValidationError
 from pydantic_settings import BaseSettings
 
 S = TypeVar("S", bound=BaseSettings)
+
+
+def _redis_url(value: str) -> str:
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return value
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+RedisUrl = Annotated[str, AfterValidator(_redis_url)]
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
 
 
 def load_or_exit(cls: type[S], **overrides: object) -> S:

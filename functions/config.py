@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contract.settings import load_or_exit
+from contract.settings import LogLevel, RedisUrl, load_or_exit
 
 DEV_EVENTS_SECRET = "dev-only-events-secret-change-me"  # noqa: S105 - refused in production
 
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
         "sqlite:///var/gateway.db", description="postgres://… (production) or sqlite:///path."
     )
     db_pool_size: int = Field(5, ge=1, le=100, description="Connections per process (Postgres).")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for state, jobs, limits.")
+    redis_url: RedisUrl = Field("redis://127.0.0.1:6379/0", description="Redis for state, jobs, limits.")
     admin_token: str | None = Field(
         None, description="Bearer token required on /sessions*; set it in production."
     )
@@ -85,27 +85,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="Largest request body (10 MB media as base64 fits)."
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", description="Log level of every process."
-    )
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
+    log_level: LogLevel = Field("INFO", description="Log level of every process.")
 
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("postgres://", "postgresql://", "postgresql+psycopg2://", "sqlite:///")):
             raise ValueError("must start with postgres://, postgresql:// or sqlite:///")
-        return value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _known_redis(cls, value: str) -> str:
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @model_validator(mode="after")

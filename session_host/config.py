@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contract.hosts import DEFAULT_HOST_TTL_SECONDS
-from contract.settings import load_or_exit
+from contract.settings import LogLevel, RedisUrl, load_or_exit
 
 DEV_EVENTS_SECRET = "dev-only-events-secret-change-me"  # noqa: S105 - same dev default as the functions
 DESKTOP_USER_AGENT = (
@@ -32,7 +31,9 @@ class HostSettings(BaseSettings):
         default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Unique host name."
     )
     max_sessions: int = Field(20, ge=1, le=500, description="Sessions (Chromes) this host accepts.")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for jobs, live state, registry.")
+    redis_url: RedisUrl = Field(
+        "redis://127.0.0.1:6379/0", description="Redis for jobs, live state, registry."
+    )
     wa_web_url: str = Field("https://web.whatsapp.com", description="WhatsApp Web, or the simulator's URL.")
     wa_auth_dir: Path = Field(
         Path("var/auth"), description="Profiles `session-<agentId>` (shared for takeover)."
@@ -51,7 +52,7 @@ class HostSettings(BaseSettings):
     )
     metrics_port: int = Field(9108, ge=0, le=65535, description="Local /metrics port (0 = disabled).")
     metrics_host: str = Field("127.0.0.1", description="Address /metrics binds to.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_level: LogLevel = Field("INFO", description="Log level.")
     host_ttl_seconds: float = Field(DEFAULT_HOST_TTL_SECONDS, gt=0, description="Silence before takeover.")
     heartbeat_seconds: float = Field(3.0, gt=0, description="Interval of heartbeats and takeover checks.")
     load_timeout_seconds: float = Field(45.0, gt=0, description="WhatsApp Web must load within this.")
@@ -63,18 +64,6 @@ class HostSettings(BaseSettings):
     temp_max_age_hours: float = Field(24.0, gt=0, description="Age after which TEMP_DIR files are deleted.")
     temp_cleanup_minutes: float = Field(30.0, gt=0, description="Interval of the TEMP_DIR cleanup.")
     media_bucket: str | None = Field(None, description="S3 bucket the functions store media in (optional).")
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _known_redis(cls, value: str) -> str:
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return value
 
     @field_validator("wa_web_url", "events_url")
     @classmethod
