@@ -13,11 +13,11 @@ from typing import Any
 
 import bench
 from bench.registry import SUITES, BenchContext
-from bench.stack import create_database, drop_database
+from devstack.database import create_database, drop_database
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 RUNS = Path(__file__).resolve().parents[1] / "var" / "bench-runs"
-_NOT_SUITES = {"__main__", "registry", "stack"}
+_NOT_SUITES = {"__main__", "registry"}
 
 
 def discover() -> None:

@@ -14,11 +14,10 @@ import time
 import uuid
 from typing import Any
 
-from bench.inbound_stack import inbound_stack
 from bench.registry import BenchContext, latency_summary, suite
-from bench.stack import Stack
-from tests.support.inbound import AiBackend
-from tests.support.waiting import wait_until
+from devstack.ai import AiBackend
+from devstack.process import wait_until
+from devstack.stack import Stack, inbound_stack
 
 MESSAGES = 200
 AGENTS = 2
@@ -28,7 +27,7 @@ AGENTS = 2
 def inbound(ctx: BenchContext) -> dict[str, Any]:
     """Measure inbound latency to the AI and to the reply on the real stack."""
     # The limiter is not what is measured here: lift it for the run.
-    limits = {"RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_BURST": "100000"}
+    limits = {"rate_limit_per_minute": 100000, "rate_limit_burst": 100000}
     with inbound_stack(ctx.run_dir, ctx.database_url, workers=1, **limits) as (stack, ai, _workers):
         return measure(stack, ai)
 

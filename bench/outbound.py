@@ -20,18 +20,18 @@ from typing import Any
 import requests
 
 from bench.registry import BenchContext, latency_summary, suite
-from bench.stack import Stack
+from devstack.stack import Stack
 
 SENDS = 2000
 AGENTS = 5
 RATE_PER_S = 50.0
 RESTORE_AGENTS = 10
 PEER = "6289900012345"
-API_ENV = {
-    "RATE_LIMIT_PER_MINUTE": "100000",
-    "RATE_LIMIT_BURST": "100000",
-    "RATE_LIMIT_MAX_WAITING": "100000",
-    "SEND_WAIT_SECONDS": "25",
+API_SETTINGS = {
+    "rate_limit_per_minute": 100000,
+    "rate_limit_burst": 100000,
+    "rate_limit_max_waiting": 100000,
+    "send_wait_seconds": 25,
 }
 
 
@@ -117,7 +117,7 @@ def restore_seconds(stack: Stack, agents: list[str], host_id: str = "host-a") ->
 @suite("outbound")
 def outbound(ctx: BenchContext) -> dict[str, Any]:
     """Measure sends, memory and restore on one host."""
-    stack = Stack(ctx.run_dir, ctx.database_url, api_env=API_ENV)
+    stack = Stack(ctx.run_dir, ctx.database_url, api=API_SETTINGS)
     try:
         stack.start(hosts=("host-a",))
         for i in range(AGENTS):

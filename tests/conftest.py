@@ -8,8 +8,6 @@ at the end. SQLite files live in the run's temporary directory.
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,13 +15,12 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from devstack.database import create_database, drop_database
 from functions import migrate
 from functions.config import Settings
 from functions.db import sqlalchemy_url
 from tests.support.apps import close_app
 from tests.support.processes import start_redis
-
-PG_SERVER_URL = os.environ.get("TEST_PG_SERVER_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -74,17 +71,9 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """Create a private, migrated PostgreSQL database for this run."""
-    name = f"wagw_test_{uuid.uuid4().hex[:10]}"
-    # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the project uses psycopg2.
-    admin = sa.create_engine(sqlalchemy_url(PG_SERVER_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = PG_SERVER_URL.rsplit("/", 1)[0] + f"/{name}"
-    migrate.upgrade(url)
+    url = create_database("wagw_test")
     yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from bench.stack import Stack
+from devstack.stack import Stack
 from functions.db import sqlalchemy_url
 
 
@@ -24,8 +24,8 @@ def fresh_stack(
         conn.execute(sa.text("DELETE FROM whatsapp_user"))
     engine.dispose()
     run_dir = tmp_path_factory.mktemp("e2e")
-    api_env = {"MEDIA_URL_ALLOWLIST": "127.0.0.1", "SEND_WAIT_SECONDS": "25"}
-    running = Stack(run_dir, pg_url, api_env=api_env)
+    api = {"media_url_allowlist": "127.0.0.1", "send_wait_seconds": 25}
+    running = Stack(run_dir, pg_url, api=api)
     try:
         running.start(hosts=hosts)
         yield running

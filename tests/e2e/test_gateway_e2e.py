@@ -22,11 +22,10 @@ import redis
 import zxingcpp
 from PIL import Image
 
-from bench.stack import Stack, wait_pid_gone
 from contract.live import live_channel
+from devstack.process import free_port, wait_pid_gone, wait_until
+from devstack.stack import Stack
 from tests.e2e.conftest import chrome_main, chrome_processes
-from tests.support.processes import free_port
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -235,7 +234,7 @@ def test_a_whatsapp_web_that_cannot_load_ends_in_failed_with_a_reason(stack: Sta
     # given only a host whose WhatsApp Web URL answers nothing
     assert stack.host("host-a").stop(timeout=90) == 0
     closed = f"http://127.0.0.1:{free_port()}/"
-    stack.start_host("host-bad", WA_WEB_URL=closed, LOAD_TIMEOUT_SECONDS="10")
+    stack.start_host("host-bad", wa_web_url=closed, load_timeout_seconds=10)
 
     started = time.monotonic()
     body = stack.create_session("agent-offline", "key-offline")

@@ -9,8 +9,7 @@ import subprocess
 import pytest
 import requests
 
-from tests.support.processes import PYTHON, ROOT
-from tests.support.waiting import wait_until
+from devstack.process import PYTHON, ROOT, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bench.inbound_stack import DEVELOPER_PHONE, Workers, inbound_stack
-from bench.stack import EVENTS_SECRET, Stack
 from contract.events import EVENTS_PATH, EventType, InboundMessage, SessionEvent, sign
-from tests.support.inbound import AiBackend
-from tests.support.waiting import wait_until
+from devstack.ai import AiBackend
+from devstack.process import wait_until
+from devstack.stack import DEVELOPER_PHONE, EVENTS_SECRET, Stack, inbound_stack
+from devstack.workers import Workers
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ GROUP = "120363000000000077@g.us"
 def rig(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[tuple[Stack, AiBackend, Workers]]:
     run_dir = tmp_path_factory.mktemp("e2e-inbound")
     # A burst above the 200-message test's needs: this module tests the flow, not the limiter.
-    with inbound_stack(run_dir, pg_url, workers=2, RATE_LIMIT_BURST="300") as running:
+    with inbound_stack(run_dir, pg_url, workers=2, rate_limit_burst=300) as running:
         yield running
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bench.stack import Stack
+from devstack.process import wait_until
+from devstack.stack import Stack
 from tests.e2e.conftest import chrome_processes, fresh_stack
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -6,22 +6,22 @@ session host's side is read straight off the agent queues the contract names.
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import redis
-from rq import Queue, Worker
+from rq import Queue
 
 from contract import jobs
 from contract.events import EVENTS_PATH
 from contract.events import InboundMessage as Message
+from devstack.env import settings_env
+from devstack.process import Process
+from devstack.workers import start_worker as devstack_worker
 from functions import repository
 from functions.config import Settings
 from functions.db import create_db_engine
 from tests.support.inbound import signed_event
-from tests.support.processes import PYTHON, Process
-from tests.support.waiting import wait_until
 
 SECRET = "test-events-secret"
 DEVELOPER = "6289999999999@c.us"
@@ -47,30 +47,9 @@ def stack_settings(redis_url: str, pg_url: str, ai_url: str, run_dir: Path, **ov
     return Settings(**values)
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """Return the environment that gives a child process these settings."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[name.upper()] = str(value)
-    return env
-
-
 def start_worker(settings: Settings, run_dir: Path, name: str) -> Process:
     """Start `python -m functions.worker` and wait until it listens on the inbound queue."""
-    process = Process(
-        name, [PYTHON, "-m", "functions.worker", "--name", name], settings_env(settings), run_dir
-    )
-    raw = redis.Redis.from_url(settings.redis_url)
-
-    def registered() -> bool:
-        if not process.alive():
-            raise AssertionError(f"{name} exited:\n{process.log()[-3000:]}")
-        return any(w.name == name for w in Worker.all(connection=raw))
-
-    wait_until(registered, 20, message=f"{name} registered")
-    raw.close()
-    return process
+    return devstack_worker(settings_env(settings), run_dir, name)
 
 
 def new_agent(settings: Settings, ai_url: str) -> tuple[str, str]:

@@ -13,43 +13,29 @@ import redis
 from contract import jobs
 from contract.hosts import HOSTS_KEY, HostRegistry
 from contract.live import LiveStateStore, SessionState
-from tests.support.processes import PYTHON, Process, free_port, start_redis, wait_http_ok
-from tests.support.waiting import wait_until
+from devstack.process import Process, free_port, wait_until
+from devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str, Path]]:
     run_dir = tmp_path_factory.mktemp("daemon")
-    redis_process, redis_url = start_redis(run_dir, "redis-daemon")
-    port = free_port()
-    simulator = Process(
-        "simulator", [PYTHON, "-m", "simulator", "--port", str(port)], env={}, log_dir=run_dir
-    )
+    stack = Stack(run_dir, database_url="")
     try:
-        wait_http_ok(f"http://127.0.0.1:{port}/control/health", 30, simulator)
-        yield redis_url, f"http://127.0.0.1:{port}/", run_dir
+        stack.start_redis(appendonly=False)
+        stack.start_simulator()
+        yield stack, stack.redis_url, run_dir
     finally:
-        simulator.stop()
-        redis_process.stop()
+        stack.stop()
 
 
-def start_host(services: tuple[str, str, Path], host_id: str) -> tuple[Process, list[psutil.Process]]:
+def start_host(services: tuple[Stack, str, Path], host_id: str) -> tuple[Process, list[psutil.Process]]:
     """Start a host process, open one session on it, and return it with that session's Chromes."""
-    redis_url, wa_url, run_dir = services
-    metrics_port = free_port()
-    env = {
-        "HOST_ID": host_id,
-        "REDIS_URL": redis_url,
-        "WA_WEB_URL": wa_url,
-        "WA_AUTH_DIR": str(run_dir / "auth"),
-        "TEMP_DIR": str(run_dir / "tmp"),
-        "EVENTS_URL": f"http://127.0.0.1:{free_port()}",
-        "METRICS_PORT": str(metrics_port),
-    }
-    host = Process(f"host-{host_id}", [PYTHON, "-m", "session_host"], env=env, log_dir=run_dir)
-    wait_http_ok(f"http://127.0.0.1:{metrics_port}/metrics", 30, host)
+    stack, redis_url, run_dir = services
+    # no API: events go to a port nobody listens on
+    host = stack.start_host(host_id, events_url=f"http://127.0.0.1:{free_port()}")
     raw = redis.Redis.from_url(redis_url)
     agent = f"agent-of-{host_id}"
     jobs.enqueue(raw, jobs.JobName.ENSURE, jobs.EnsureSession(agent_id=agent), host_id=host_id)
@@ -94,7 +80,7 @@ def test_sigterm_closes_every_chrome_and_deregisters(services) -> None:
     wait_until(lambda: not host.alive(), 60, message="host exited")
     assert host.stop() == 0
     assert _gone(tree)
-    client = redis.Redis.from_url(services[0], decode_responses=True)
+    client = redis.Redis.from_url(services[1], decode_responses=True)
     assert client.zscore(HOSTS_KEY, "graceful") is None
     assert HostRegistry(client).owner_of("agent-of-graceful") is None
     state = LiveStateStore(client).get("agent-of-graceful")

@@ -3,60 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import redis
-import requests
 from rq import Queue
 
 from contract import jobs
 from contract.events import EventType, InboundMessage, SessionEvent, sign
-from tests.support.processes import PYTHON, Process, free_port, wait_http_ok
+from devstack.ai import AiBackend, start_ai_backend
 
 BOT = "6280000000001@c.us"
-
-
-@dataclass
-class AiBackend:
-    """The demo AI backend (`python -m simulator.ai_backend`) running as a real process."""
-
-    process: Process
-    url: str
-
-    def behave(self, agent_id: str | None = None, **changes: Any) -> None:
-        """Set delaySeconds / status / reply / shape, for one agent or as the default."""
-        body = {"agentId": agent_id, **changes} if agent_id else changes
-        requests.put(f"{self.url}/control/behaviour", json=body, timeout=5).raise_for_status()
-
-    def received(self, agent_id: str | None = None) -> list[dict[str, Any]]:
-        """Return the requests received, oldest first."""
-        params = {"agentId": agent_id} if agent_id else None
-        response = requests.get(f"{self.url}/control/requests", params=params, timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    def reset(self) -> None:
-        """Forget requests and behaviours."""
-        requests.post(f"{self.url}/control/reset", timeout=5).raise_for_status()
-
-
-def start_ai_backend(run_dir: Path, name: str = "ai-backend") -> AiBackend:
-    """Start the demo AI backend on a free port and wait until it answers."""
-    port = free_port()
-    process = Process(
-        name,
-        [PYTHON, "-m", "simulator.ai_backend", "--port", str(port)],
-        env=dict(os.environ),
-        log_dir=run_dir,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_http_ok(f"{url}/control/health", process=process)
-    return AiBackend(process, url)
+__all__ = ["BOT", "AiBackend", "agent_jobs", "message", "sends", "signed_event", "start_ai_backend"]
 
 
 def message(
