@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from devstack.database import PG_SERVER_URL
 from functions import migrate, repository
 from functions.db import api_keys, create_db_engine, sqlalchemy_url
-from tests.conftest import PG_SERVER_URL
 
 
 @pytest.fixture
