@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 BRIDGE := session_host/bridge
 WAJS := $(BRIDGE)/node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
-.PHONY: run test bench demo deps system venv bundle migrate lint format tf-check clean
+.PHONY: run test bench demo deps system venv bundle migrate lint format tf-check package clean
 
 run: deps ## Run the gateway locally (SQLite, a local Redis, gunicorn on $$PORT or 8080)
 	scripts/run.sh
@@ -56,6 +56,10 @@ format: venv
 
 tf-check: ## terraform fmt + validate per env, then tflint/checkov when installed (else skipped, with a message)
 	infra/scripts/tf_check.sh
+
+package: venv ## Build the Lambda zip (LAMBDA_ARCH=x86_64|arm64, LAMBDA_PYTHON=3.12); prints its path and size
+	infra/scripts/build_lambda_zip.sh $(or $(LAMBDA_ARCH),x86_64) $(or $(LAMBDA_PYTHON),3.12) var/dist/lambda.zip
+	@$(PY) -c "import os, zipfile; p = 'var/dist/lambda.zip'; print(f'{p}: {os.path.getsize(p) / 1e6:.2f} MB, {len(zipfile.ZipFile(p).infolist())} files')"
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
