@@ -10,10 +10,10 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from contract import logs
-from functions import db, redis_client, tracing
+from functions import admin, dashboard, db, redis_client, tracing
 from functions.config import Settings, get_settings
 from functions.errors import ApiError, PayloadTooLarge
-from functions.routes import agents, internal, ops, sessions
+from functions.routes import agents, internal, operators, ops, sessions, ui
 
 log = logs.get_logger(__name__)
 
@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, settings.database_url, settings.db_pool_size)
     redis_client.init_app(app, settings.redis_url, settings.host_ttl_seconds)
     tracing.init_app(app)
+    admin.init_app(app)
     _register_error_handlers(app)
-    for module in (ops, sessions, agents, internal):
+    for module in (ops, sessions, operators, agents, internal, ui):
         app.register_blueprint(module.bp)
+    dashboard.init_app(app, settings.redis_url)
     return app

@@ -6,7 +6,7 @@ from flask import current_app
 
 from contract import logs
 from contract.events import EventType, SessionEvent
-from functions import inbound, repository
+from functions import inbound, linked, repository
 from functions.db import get_engine
 from functions.redis_client import get_redis
 
@@ -44,6 +44,8 @@ def _apply(event: SessionEvent) -> None:
     status = _STATUS_OF.get(event.type)
     if status is not None:
         repository.set_status(get_engine(), event.agent_id, status, at=event.at)
+        if event.type is EventType.READY:
+            linked.remember(event.agent_id, event.phone)
         log.info("session status", status=status, host=event.host_id, reason=event.reason)
     elif event.type is EventType.MESSAGE:
         inbound.accept(inbound.Deps.of(current_app._get_current_object()), event)

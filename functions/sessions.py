@@ -13,7 +13,7 @@ from contract import jobs
 from contract.hosts import HostInfo, NoLiveHost
 from contract.live import LiveState, SessionState, timestamps
 from contract.wire import iso
-from functions import dispatch, repository
+from functions import dispatch, linked, repository
 from functions.config import Settings
 from functions.db import get_engine
 from functions.errors import (
@@ -77,10 +77,16 @@ def live_view(state: LiveState | None) -> dict[str, Any]:
     }
 
 
+def linked_phone(state: LiveState | None) -> str | None:
+    """Return the number a connected session is linked as (digits), else None."""
+    return linked.phone_of(state.agent_id) if state is not None and state.is_ready else None
+
+
 def session_view(row: RowMapping, state: LiveState | None) -> dict[str, Any]:
     """Render record + live state (+ the QR as a PNG when one is waiting to be scanned)."""
     body = record_view(row)
     body["liveState"] = live_view(state)
+    body["linkedPhone"] = linked_phone(state)
     body["qr"] = qr_image(state.qr) if state and state.qr else None
     body["traceId"] = current_trace_id()
     return body
@@ -186,6 +192,7 @@ def delete(agent_id: str, delete_auth: bool) -> dict[str, Any]:
     """Stop the browser (if any), then delete the record."""
     stopped = stop(agent_id, delete_auth)
     deleted = repository.delete_agent(get_engine(), agent_id)
+    linked.forget(agent_id)
     return {
         "deleted": deleted,
         "agentId": agent_id,
@@ -202,6 +209,7 @@ def reconnect(agent_id: str, wait: float) -> dict[str, Any]:
     if not stop(agent_id, delete_auth=True):
         raise BadGateway("the session host did not stop the session in time; try again")
     repository.set_status(get_engine(), agent_id, "awaiting_qr")
+    linked.forget(agent_id)
     start(agent_id)
     row = require_record(agent_id)
     return session_view(row, _current_or_waited(agent_id, wait))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from contract import logs
 from functions import sessions
-from functions.auth import bearer_token
-from functions.errors import InvalidPayload, Unauthorized
+from functions.admin import require_admin
+from functions.errors import InvalidPayload
 from functions.schemas import (
     AGENT_ID_PATTERN,
     CreateSessionRequest,
@@ -25,22 +24,17 @@ _AGENT_ID = re.compile(AGENT_ID_PATTERN)
 
 @bp.before_request
 def _guard() -> None:
-    _require_admin_token()
-    # The agent id names Redis keys, queues and a profile directory: refuse odd ones early.
+    require_admin(page=False)
+    check_agent_id()
+
+
+def check_agent_id() -> None:
+    """Refuse an odd agent id in the path early: it names Redis keys, queues and a profile directory."""
     agent_id = (request.view_args or {}).get("agent_id")
     if agent_id is not None and not _AGENT_ID.fullmatch(agent_id):
         raise InvalidPayload(
             "agentId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
-
-
-def _require_admin_token() -> None:
-    token = current_app.config["SETTINGS"].admin_token
-    if not token:
-        return
-    given = bearer_token()
-    if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-        raise Unauthorized("a valid admin Bearer token is required for /sessions")
 
 
 def _wait() -> float:
