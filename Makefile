@@ -8,7 +8,9 @@ STAMP := $(VENV)/.requirements-installed
 BRIDGE := session_host/bridge
 WAJS := $(BRIDGE)/node_modules/@wppconnect/wa-js/dist/wppconnect-wa.js
 
-.PHONY: run test bench demo deps system venv bundle migrate lint format tf-check package clean
+DASHBOARD_PORT ?= 9181
+
+.PHONY: run test bench demo dashboard deps system venv bundle migrate lint format tf-check package clean
 
 run: deps ## Run the gateway locally (SQLite, a local Redis, gunicorn on $$PORT or 8080)
 	scripts/run.sh
@@ -23,6 +25,9 @@ bench: deps ## Measure latency, memory and restore time; writes bench/results/la
 
 demo: deps ## Run the whole inbound loop offline against the simulator and exit (DEMO_ARGS=--keep: stay up)
 	$(PY) -m simulator.demo $(DEMO_ARGS)
+
+dashboard: venv ## RQ dashboard alone on 127.0.0.1:$$DASHBOARD_PORT (9181) for $$REDIS_URL (the API also serves it at /rq)
+	$(VENV)/bin/rq-dashboard --json --bind 127.0.0.1 --port $(DASHBOARD_PORT) --redis-url "$${REDIS_URL:-redis://127.0.0.1:6379/0}"
 
 deps: system venv bundle
 
