@@ -62,14 +62,18 @@ class Api:
             body = response.json()
         except ValueError:
             body = None
-        if not isinstance(body, dict) or ("traceId" not in body and "error" not in body):
+        # Every answer of the gateway, errors included, carries a traceId.
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            error = None
+        if not isinstance(body, dict) or ("traceId" not in body and "traceId" not in (error or {})):
             kind = response.headers.get("Content-Type", "no content type")
             raise Failure(
                 f"{self.url} does not answer like the gateway (HTTP {response.status_code}, {kind})", 3
             )
         if response.ok:
             return body
-        error = body.get("error") or {}
+        error = error or {}
         code, message = error.get("code", "HTTP_ERROR"), error.get("message", response.reason)
         if response.status_code == 401:
             hint = "set WAGW_ADMIN_TOKEN or --token" if not self.token else "WAGW_ADMIN_TOKEN is wrong"

@@ -16,7 +16,10 @@ from functions.db import sqlalchemy_url
 
 @contextmanager
 def fresh_stack(
-    tmp_path_factory: pytest.TempPathFactory, pg_url: str, hosts: tuple[str, ...] = ("host-a",)
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_url: str,
+    hosts: tuple[str, ...] = ("host-a",),
+    api: dict[str, object] | None = None,
 ) -> Iterator[Stack]:
     """Start the gateway's processes on an emptied database; stop them by pid at the end."""
     engine = sa.create_engine(sqlalchemy_url(pg_url))
@@ -24,8 +27,8 @@ def fresh_stack(
         conn.execute(sa.text("DELETE FROM whatsapp_user"))
     engine.dispose()
     run_dir = tmp_path_factory.mktemp("e2e")
-    api = {"media_url_allowlist": "127.0.0.1", "send_wait_seconds": 25}
-    running = Stack(run_dir, pg_url, api=api)
+    settings = {"media_url_allowlist": "127.0.0.1", "send_wait_seconds": 25, **(api or {})}
+    running = Stack(run_dir, pg_url, api=settings)
     try:
         running.start(hosts=hosts)
         yield running
