@@ -24,6 +24,7 @@ from contract.wire import WireModel
 
 SERIALIZER = JSONSerializer
 INBOUND_QUEUE = "wagw-inbound"
+WEBHOOKS_QUEUE = "wagw-webhooks"
 
 
 def host_queue_name(host_id: str) -> str:

@@ -19,6 +19,8 @@ MESSAGES_SENT = "messages_sent_total"
 MESSAGES_RECEIVED = "messages_received_total"
 ERRORS = "errors_total"
 AI_LATENCY = "ai_latency_seconds"
+WEBHOOK_DELIVERIES = "webhook_deliveries_total"
+WEBHOOK_FAILURES = "webhook_failures_total"
 
 
 def histogram_key(name: str) -> str:

@@ -85,6 +85,32 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="Largest request body (10 MB media as base64 fits)."
     )
+    message_status_ttl_seconds: int = Field(
+        7 * 86400, gt=0, description="How long a message's status (GET /agents/{id}/messages/{id}) is kept."
+    )
+    webhook_url: str | None = Field(
+        None, description="Deployment-wide webhook receiving every agent's events (besides per-agent ones)."
+    )
+    webhook_secret: str | None = Field(
+        None, description="whsec_<base64> secret signing WEBHOOK_URL deliveries (required with it)."
+    )
+    webhook_events: str = Field(
+        "*", description="Comma-separated event types sent to WEBHOOK_URL (* for all)."
+    )
+    webhook_url_allowlist: str = Field(
+        "", description="Comma-separated hosts/CIDRs a webhook URL may resolve to despite being private."
+    )
+    webhook_retry_schedule: str = Field(
+        "5s,30s,2m,10m,1h,6h,24h",
+        description="Delays between tries of a failing webhook delivery (jittered); then it fails for good.",
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60, description="Timeout of one webhook POST.")
+    webhook_lease_seconds: float = Field(
+        15.0, gt=0, description="A dead worker's in-flight webhook delivery is retried after this long."
+    )
+    webhook_sweep_seconds: float = Field(
+        1.0, gt=0, description="How often each worker looks for webhook deliveries due for a retry."
+    )
     log_level: LogLevel = Field("INFO", description="Log level of every process.")
 
     @field_validator("database_url")
@@ -94,11 +120,43 @@ class Settings(BaseSettings):
             raise ValueError("must start with postgres://, postgresql:// or sqlite:///")
         return value
 
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @model_validator(mode="after")
+    def _deployment_webhook(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL")
+        return self
+
     @model_validator(mode="after")
     def _production_secrets(self) -> Settings:
         if self.app_env == "production" and self.events_secret == DEV_EVENTS_SECRET:
             raise ValueError("EVENTS_SECRET must be set in production")
         return self
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_schedule(value: str) -> tuple[float, ...]:
+    """Parse `5s,30s,2m,1h` into seconds; raise ValueError on a malformed item."""
+    delays = []
+    for item in (part.strip().lower() for part in value.split(",")):
+        number, unit = item[:-1], item[-1:]
+        if unit not in _UNITS:
+            number, unit = item, "s"
+        try:
+            seconds = float(number) * _UNITS[unit]
+        except ValueError:
+            raise ValueError(f"{item!r} is not a delay like 5s, 2m or 1h") from None
+        if seconds < 0:
+            raise ValueError(f"{item!r} is negative")
+        delays.append(seconds)
+    return tuple(delays)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -55,15 +55,16 @@ return 0
 
 @dataclass(frozen=True)
 class Chat:
-    """One agent's chat: the unit of ordering."""
+    """One agent's chat: the unit of ordering (`prefix` keeps other kinds of mailbox apart)."""
 
     agent_id: str
     chat_id: str
+    prefix: str = KEY_PREFIX
 
     @property
     def key(self) -> str:
         """Return the Redis list of the chat's pending messages."""
-        return f"{KEY_PREFIX}:box:{self.agent_id}:{self.chat_id}"
+        return f"{self.prefix}:box:{self.agent_id}:{self.chat_id}"
 
     @property
     def lease_key(self) -> str:
@@ -76,10 +77,10 @@ class Chat:
         return json.dumps([self.agent_id, self.chat_id])
 
     @classmethod
-    def from_member(cls, member: str) -> Chat:
+    def from_member(cls, member: str, prefix: str = KEY_PREFIX) -> Chat:
         """Parse a member of the set of chats with mail."""
         agent_id, chat_id = json.loads(member)
-        return cls(agent_id, chat_id)
+        return cls(agent_id, chat_id, prefix)
 
 
 def seen_key(agent_id: str, message_id: str) -> str:
@@ -87,12 +88,23 @@ def seen_key(agent_id: str, message_id: str) -> str:
     return f"{KEY_PREFIX}:seen:{agent_id}:{message_id}"
 
 
-class Mailboxes:
-    """The mailboxes of every chat, in one Redis (client must decode responses)."""
+def boxes_key(prefix: str) -> str:
+    """Return the set of chats with mail among the mailboxes under `prefix`."""
+    return f"{prefix}:boxes"
 
-    def __init__(self, client: redis.Redis, seen_ttl_seconds: int = 2 * 86400):
+
+class Mailboxes:
+    """The mailboxes of every chat, in one Redis (client must decode responses).
+
+    The inbound messages' boxes live under KEY_PREFIX; another `prefix` gives another
+    family of ordered, leased boxes (the webhook deliveries use one per agent and receiver).
+    """
+
+    def __init__(self, client: redis.Redis, seen_ttl_seconds: int = 2 * 86400, prefix: str = KEY_PREFIX):
         self.client = client
         self.seen_ttl = seen_ttl_seconds
+        self.prefix = prefix
+        self.boxes_key = boxes_key(prefix)
         self._accept = client.register_script(_ACCEPT)
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
@@ -104,7 +116,7 @@ class Mailboxes:
 
         With `entry=None` the id is only marked as seen (an ignored message).
         """
-        keys = [seen_key(chat.agent_id, message_id), chat.key, BOXES_KEY]
+        keys = [seen_key(chat.agent_id, message_id), chat.key, self.boxes_key]
         return bool(self._accept(keys=keys, args=[entry or "", self.seen_ttl, chat.member]))
 
     def forget_seen(self, chat: Chat, message_id: str) -> None:
@@ -133,11 +145,11 @@ class Mailboxes:
     def stale_chats(self, older_than_seconds: float) -> Iterator[Chat]:
         """Yield chats with mail, no lease holder, and a head waiting longer than given."""
         now = time.time()
-        for member in self.client.sscan_iter(BOXES_KEY, count=200):
-            chat = Chat.from_member(member)
+        for member in self.client.sscan_iter(self.boxes_key, count=200):
+            chat = Chat.from_member(member, self.prefix)
             head = self.head(chat)
             if head is None:
-                self._forget(keys=[chat.key, BOXES_KEY], args=[member])
+                self._forget(keys=[chat.key, self.boxes_key], args=[member])
                 continue
             if self.client.exists(chat.lease_key):
                 continue

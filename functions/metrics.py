@@ -28,6 +28,8 @@ HELP = {
     metrics.MESSAGES_RECEIVED: "Inbound WhatsApp messages received.",
     metrics.ERRORS: "Error responses and failed background work, by code.",
     metrics.AI_LATENCY: "Latency of AI backend calls in seconds.",
+    metrics.WEBHOOK_DELIVERIES: "Webhook POST attempts by result (delivered, retried, failed, dropped).",
+    metrics.WEBHOOK_FAILURES: "Webhook deliveries given up on (kept in RQ's failed registry).",
     "api_key_resyncs_total": "Re-syncs of an agent's API key from api_keys after a mismatch.",
 }
 ALWAYS_SHOWN = (metrics.MESSAGES_SENT, metrics.MESSAGES_RECEIVED, metrics.ERRORS)

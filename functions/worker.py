@@ -1,11 +1,12 @@
-"""`python -m functions.worker`: answers inbound WhatsApp messages through the agents' AI.
+"""`python -m functions.worker`: answers inbound WhatsApp messages and delivers webhooks.
 
 Stateless; run as many as needed. Each process runs an RQ `SimpleWorker` on the inbound
-queue (no fork per job: a job is milliseconds of Redis and HTTP, which a fork would
-dwarf) plus a sweeper thread. A drain job takes one chat's lease and answers its pending
+and webhooks queues (no fork per job: a job is milliseconds of Redis and HTTP, which a
+fork would dwarf) plus a sweeper thread. A drain job takes one chat's lease and answers its pending
 messages in order; the sweeper re-queues chats whose worker died mid-message (their lease
 lapsed with the head still in place), so a SIGKILLed worker's message is retried, not lost,
-and `inbound.handle` commits each reply at most once.
+and `inbound.handle` commits each reply at most once. Webhook boxes get the same care
+(`functions.webhooks.delivery`), and the sweeper also starts their retries when due.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from contract import jobs, logs
 from functions import inbound
 from functions.app import create_app
 from functions.mailbox import KEY_PREFIX, Chat
+from functions.webhooks import delivery
 
 log = logs.get_logger(__name__)
 
@@ -112,25 +114,42 @@ def sweep(deps: inbound.Deps) -> int:
     return kicked
 
 
-def _sweep_forever(deps: inbound.Deps, stop: threading.Event) -> None:
+def _sweep_forever(app: Flask, stop: threading.Event) -> None:
+    deps, hooks = inbound.Deps.of(app), delivery.Deps.of(app)
+    settings = deps.settings
+    next_inbound = next_stale = 0.0
     while True:
+        now = time.monotonic()
         try:
-            sweep(deps)
+            if now >= next_inbound:
+                next_inbound = now + settings.inbound_sweep_seconds
+                sweep(deps)
+            # Retries come due every second or so; dead workers' boxes are looked for less often.
+            stale = now >= next_stale
+            if stale:
+                next_stale = now + settings.webhook_lease_seconds / 2
+            delivery.sweep(hooks, stale=stale)
         except redis.RedisError as exc:
             log.warning("sweep failed", error=str(exc))
         except Exception:
             log.exception("sweep failed")
-        if stop.wait(deps.settings.inbound_sweep_seconds):
+        if stop.wait(min(settings.inbound_sweep_seconds, settings.webhook_sweep_seconds)):
             return
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one inbound worker until SIGTERM (a second SIGTERM stops at once)."""
     parser = argparse.ArgumentParser(
-        prog="python -m functions.worker", description="Answer inbound WhatsApp messages through the AI."
+        prog="python -m functions.worker",
+        description="Answer inbound WhatsApp messages through the AI and deliver webhooks.",
     )
     parser.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     parser.add_argument("--name", default=None, help="worker name (default: host-pid)")
+    parser.add_argument(
+        "--queues",
+        default=f"{jobs.INBOUND_QUEUE},{jobs.WEBHOOKS_QUEUE}",
+        help="comma-separated RQ queues to work, in priority order (default: inbound, webhooks)",
+    )
     args = parser.parse_args(argv)
 
     app = create_app()  # the worker reuses the app's settings, connections and logging
@@ -138,16 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         deps = inbound.Deps.of(app)
         stop = threading.Event()
-        sweeper = threading.Thread(target=_sweep_forever, args=(deps, stop), name="sweeper", daemon=True)
+        sweeper = threading.Thread(target=_sweep_forever, args=(app, stop), name="sweeper", daemon=True)
         sweeper.start()
-        queue = Queue(jobs.INBOUND_QUEUE, connection=deps.rq_redis, serializer=jobs.SERIALIZER)
+        names = [name.strip() for name in args.queues.split(",") if name.strip()]
+        queues = [Queue(name, connection=deps.rq_redis, serializer=jobs.SERIALIZER) for name in names]
         worker = SimpleWorker(
-            [queue],
+            queues,
             connection=deps.rq_redis,
             serializer=jobs.SERIALIZER,
             name=args.name or f"inbound-{socket.gethostname()}-{os.getpid()}",
         )
-        log.info("inbound worker started", queue=jobs.INBOUND_QUEUE, worker=worker.name)
+        log.info("worker started", queues=names, worker=worker.name)
         try:
             # rq logs every job at INFO; our own lines already say what matters.
             rq_level = "DEBUG" if deps.settings.log_level == "DEBUG" else "WARNING"
