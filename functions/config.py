@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contract.settings import LogLevel, RedisUrl, load_or_exit
+from functions.webhooks.schema import check_secret, check_url_form, parse_events
 
 DEV_EVENTS_SECRET = "dev-only-events-secret-change-me"  # noqa: S105 - refused in production
 
@@ -118,6 +119,22 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("postgres://", "postgresql://", "postgresql+psycopg2://", "sqlite:///")):
             raise ValueError("must start with postgres://, postgresql:// or sqlite:///")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _whsec(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret(value)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return value and check_url_form(value)
+
+    @field_validator("webhook_events")
+    @classmethod
+    def _webhook_events(cls, value: str) -> str:
+        parse_events([name.strip() for name in value.split(",") if name.strip()])
         return value
 
     @field_validator("webhook_retry_schedule")
