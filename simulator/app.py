@@ -98,6 +98,13 @@ def typing(device_id: str) -> Response:
     return jsonify({"ok": True})
 
 
+@page.post("/api/devices/<device_id>/signals")
+def signals(device_id: str) -> Response:
+    """Record the browser's detection signals for one page load."""
+    world().record_signals(device_id, body())
+    return jsonify({"ok": True})
+
+
 @page.post("/api/devices/<device_id>/pairing-code")
 def pairing_code(device_id: str) -> Response:
     """Issue a pairing code for the device."""

@@ -8,7 +8,7 @@ import secrets
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STATUS_JID = "status@broadcast"
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTVWXYZ23456789"  # WhatsApp avoids look-alike characters
@@ -80,6 +80,28 @@ class Group(BaseModel):
     name: str = "Group"
 
 
+class InboundMedia(BaseModel):
+    """The file of an inbound media message: base64 bytes, or a size to generate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: str | None = None
+    size: int = Field(1024, ge=0, le=64 * 1024 * 1024)
+    mimetype: str | None = None
+    filename: str | None = None
+
+
+class Location(BaseModel):
+    """A shared location."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = None
+    address: str | None = None
+
+
 class Inbound(BaseModel):
     """Body of `POST /control/accounts/{phone}/inbound`."""
 
@@ -97,13 +119,35 @@ class Inbound(BaseModel):
     newsletter: bool = False
     id: str | None = None
     encrypted: bool = False
+    media: InboundMedia | None = None
+    location: Location | None = None
+    quoted_msg_id: str | None = Field(None, alias="quotedMsgId")
+    age_seconds: float = Field(0, alias="ageSeconds", ge=0)
 
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value != "chat" and value not in MEDIA_TYPES:
-            raise ValueError(f"type must be chat or one of {sorted(MEDIA_TYPES)}")
+        if value not in ("chat", "location") and value not in MEDIA_TYPES:
+            raise ValueError(f"type must be chat, location or one of {sorted(MEDIA_TYPES)}")
         return value
+
+    @model_validator(mode="after")
+    def _fields_fit_the_type(self) -> Inbound:
+        if (self.type == "location") != (self.location is not None):
+            raise ValueError("location is required for type location, and only for it")
+        if self.media is not None and self.type not in MEDIA_TYPES:
+            raise ValueError("media is only for a media type")
+        return self
+
+    def media_bytes(self) -> bytes:
+        """Return the media's bytes: the given base64, else `size` random bytes."""
+        media = self.media or InboundMedia()
+        if media.data is not None:
+            try:
+                return base64.b64decode(media.data, validate=True)
+            except ValueError as exc:
+                raise InvalidInput("media.data is not valid base64") from exc
+        return secrets.token_bytes(media.size)
 
 
 def build_inbound(spec: Inbound, me: str) -> dict[str, Any]:
@@ -138,26 +182,47 @@ def build_inbound(spec: Inbound, me: str) -> dict[str, Any]:
         "author": author,
         "type": spec.type,
         "body": spec.body,
-        "t": int(time.time()),
+        "t": int(time.time() - spec.age_seconds),
         "notifyName": None if spec.from_me else spec.notify_name or f"User {sender.split('@')[0][-4:]}",
         "mentionedJidList": [to_jid(jid) for jid in spec.mentions],
         "broadcast": spec.broadcast or spec.status,
         "chat": {"id": remote, "name": chat_name},
         "encrypted": spec.encrypted,
+        "quotedMsgId": spec.quoted_msg_id,
     }
-    if spec.type != "chat":
+    if spec.type in MEDIA_TYPES:
         mimetype, filename = MEDIA_TYPES[spec.type]
-        message.update(body=FAKE_THUMBNAIL, caption=spec.body, mimetype=mimetype, filename=filename)
+        media = spec.media or InboundMedia()
+        message.update(
+            body=FAKE_THUMBNAIL,
+            caption=spec.body,
+            mimetype=media.mimetype or mimetype,
+            filename=media.filename or filename,
+        )
+    if spec.location:
+        where = spec.location
+        message.update(lat=where.latitude, lng=where.longitude, loc=location_text(where.name, where.address))
     return message
+
+
+def location_text(name: str | None, address: str | None) -> str:
+    """Return WhatsApp's `loc` text of a location: the name, then the address on its own line."""
+    return "\n".join(part for part in (name, address) if part)
 
 
 def decode_media(data_url: str) -> tuple[str, int]:
     """Return the mimetype and decoded byte size of a `data:<mime>;base64,…` URL."""
+    mimetype, data = decode_media_bytes(data_url)
+    return mimetype, len(data)
+
+
+def decode_media_bytes(data_url: str) -> tuple[str, bytes]:
+    """Return the mimetype and decoded bytes of a `data:<mime>;base64,…` URL."""
     match = re.match(r"^data:([^;,]*)(?:;[^,]*)?;base64,(.*)$", data_url or "", re.S)
     if not match:
         raise InvalidInput("media must be a base64 data URL")
     try:
-        size = len(base64.b64decode(match.group(2), validate=True))
+        data = base64.b64decode(match.group(2), validate=True)
     except ValueError as exc:
         raise InvalidInput("media data URL is not valid base64") from exc
-    return match.group(1), size
+    return match.group(1), data

@@ -73,6 +73,7 @@ class Device:
     pairing_code: str | None = None
     pairing_phone: str | None = None
     inbox: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    signals: dict[str, Any] | None = None
     streams: list[queue.Queue] = field(default_factory=list)
 
     @property
@@ -217,6 +218,13 @@ class World:
             account = self._linked_account(device_id)
             account.typing.append({"chatId": to_jid(chat_id), "state": state, "at": time.time()})
 
+    def record_signals(self, device_id: str, signals: dict[str, Any]) -> None:
+        """Keep the detection signals the device's latest page load reported."""
+        fields = ("userAgent", "brands", "webdriver", "chrome", "headlessChrome")
+        with self._lock:
+            device = self._devices.setdefault(device_id, Device(device_id))
+            device.signals = {name: signals.get(name) for name in fields} | {"at": time.time()}
+
     def page_logout(self, device_id: str) -> None:
         """Log the device out because the page asked to (`WPP.conn.logout`)."""
         with self._lock:
@@ -322,6 +330,7 @@ class World:
                     "pairingCode": d.pairing_code,
                     "phone": d.phone,
                     "pages": len(d.streams),
+                    "signals": d.signals,
                 }
                 for d in self._devices.values()
             ]

@@ -372,7 +372,24 @@
     qr.textContent = page.authenticated || !page.authCode ? "" : page.authCode.fullCode;
   }
 
+  function detectionSignals() {
+    // What a site can read to tell an automated or headless browser from a desktop Chrome.
+    var data = navigator.userAgentData;
+    var brands = data && data.brands ? data.brands.map(function (b) { return { brand: b.brand, version: b.version }; }) : null;
+    var readable = [navigator.userAgent, navigator.appVersion, JSON.stringify(brands || [])].join(" ");
+    return {
+      userAgent: navigator.userAgent,
+      brands: brands,
+      webdriver: navigator.webdriver === undefined ? null : navigator.webdriver,
+      chrome: typeof window.chrome,
+      headlessChrome: readable.indexOf("HeadlessChrome") !== -1,
+    };
+  }
+
   window.WPP = WPP;
   window.__wagwSimulator = { deviceId: deviceId };
+  api("/signals", detectionSignals()).catch(function (err) {
+    console.error("could not report detection signals", err);
+  });
   connect();
 })();

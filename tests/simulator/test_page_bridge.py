@@ -458,3 +458,15 @@ def test_a_newer_bridge_takes_over_from_an_older_one(
     message_event(page, message_id)
     assert [e["message"]["id"] for e in page.events("message")].count(message_id) == 1
     assert len(page.events("ready")) == 1
+
+
+def test_the_page_reports_its_detection_signals(page: BridgePage, control: Control) -> None:
+    signals = wait_until(lambda: control.device(page.device_id)["signals"], 10, message="signals")
+
+    user_agent = page.driver.execute_script("return navigator.userAgent")
+    assert signals["userAgent"] == user_agent
+    assert signals["webdriver"] is page.driver.execute_script("return navigator.webdriver")
+    assert signals["chrome"] == page.driver.execute_script("return typeof window.chrome")
+    # The test Chrome runs --headless=new under plain Selenium: its user agent gives it away.
+    assert signals["headlessChrome"] is ("HeadlessChrome" in user_agent)
+    assert signals["brands"] is None or all({"brand", "version"} <= set(b) for b in signals["brands"])

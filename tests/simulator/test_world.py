@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from simulator.messages import Inbound, InvalidInput, decode_media, new_pairing_code, new_qr
+from simulator.messages import Inbound, InvalidInput, build_inbound, decode_media, new_pairing_code, new_qr
 from simulator.world import Conflict, NotFound, World
 from tests.support.waiting import wait_until
 
@@ -115,3 +115,21 @@ def test_inbound_needs_a_linked_device_and_valid_fields(world: World) -> None:
         world.inbound("628100000099", Inbound.model_validate({"from": "628111"}))
     with pytest.raises(ValueError, match="type must be"):
         Inbound.model_validate({"from": "628111", "type": "hologram"})
+
+
+def test_inbound_location_and_media_fields_are_built() -> None:
+    spec = Inbound.model_validate(
+        {
+            "from": "628111",
+            "type": "location",
+            "location": {"latitude": -6.2, "longitude": 106.8, "name": "Office"},
+        }
+    )
+    message = build_inbound(spec, "628999@c.us")
+    assert (message["lat"], message["lng"], message["loc"]) == (-6.2, 106.8, "Office")
+    with pytest.raises(ValueError):
+        Inbound.model_validate(
+            {"from": "628111", "type": "location", "location": {"latitude": 91, "longitude": 0}}
+        )
+    image = Inbound.model_validate({"from": "628111", "type": "image", "media": {"data": "AAEC"}})
+    assert image.media_bytes() == b"\x00\x01\x02"
