@@ -41,7 +41,8 @@ def test_run_script_starts_redis_migrates_serves_and_cleans_up(run_dir):
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "SESSION_NOT_FOUND"
         assert f"starting a local redis-server on 127.0.0.1:{redis_port}" in script.log()
     finally:
-        code = script.stop()
+        # The script stops its session host (Chrome) first: give it the time Stack.stop allows.
+        code = script.stop(timeout=90)
 
     # and SIGTERM to the script stops what it started (its own trap, not a SIGKILL of the group)
     assert code is not None and code != -9, script.log()[-2000:]
