@@ -87,14 +87,29 @@ def _paths() -> dict[str, Any]:
     }
     send_errors = ("400", "401", "404", "409", "429", "502", "503")
     session_ok = {"200": _json(_OPEN, "The record and its live state.")}
+    query = [
+        {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+        for name, schema, text in (
+            ("status", {"type": "string"}, "Only records with this status."),
+            ("host", {"type": "string"}, "Only agents owned by this session host."),
+            ("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size (default 50)."),
+            ("cursor", {"type": "string"}, "nextCursor of the previous page."),
+        )
+    ]
     return {
         "/sessions": {
+            "get": _operation(
+                "List sessions with their live state (admin), paginated",
+                {"200": _json(_OPEN, "`{sessions: [...], nextCursor, traceId}`.")},
+                params=query,
+                errors=("400", "401"),
+            ),
             "post": _operation(
                 "Create or update an agent's session; wait for its QR",
                 {**session_ok, "201": _json(_OPEN, "Created.")},
                 body=schemas.CreateSessionRequest,
                 errors=("400", "503"),
-            )
+            ),
         },
         "/sessions/{agentId}": {
             "get": _operation("Session record and live state", session_ok, params=[_AGENT], errors=("404",)),
@@ -117,6 +132,30 @@ def _paths() -> dict[str, Any]:
                 body=schemas.PairingCodeRequest,
                 params=[_AGENT],
                 errors=("400", "404", "502", "504"),
+            )
+        },
+        "/sessions/{agentId}/jobs": {
+            "get": _operation(
+                "An agent's jobs (admin); status=failed lists failed sends with their reason",
+                {"200": _json(_OPEN, "`{jobs: [...], traceId}`.")},
+                params=[_AGENT, query[0], query[2]],
+                errors=("400", "401", "404"),
+            )
+        },
+        "/sessions/{agentId}/logout": {
+            "post": _operation(
+                "Log the linked device out of WhatsApp (the record stays)",
+                session_ok,
+                params=[_AGENT],
+                errors=("401", "404", "502"),
+            )
+        },
+        "/jobs/{jobId}/requeue": {
+            "post": _operation(
+                "Put a failed job back on its queue (admin)",
+                {"200": _json(_OPEN, "`{job, traceId}`.")},
+                params=[_JOB],
+                errors=("401", "404", "409"),
             )
         },
         "/agents/{agentId}/run": {
@@ -192,7 +231,7 @@ def document(server_url: str | None = None) -> dict[str, Any]:
     """Return the OpenAPI document of the gateway."""
     paths = _paths()
     for path, item in paths.items():
-        if path.startswith("/sessions"):
+        if path.startswith(("/sessions", "/jobs")):
             for operation in item.values():
                 operation["security"] = [{"admin": []}]
     components: dict[str, Any] = {}

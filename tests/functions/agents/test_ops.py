@@ -62,9 +62,15 @@ def test_openapi_document_describes_every_endpoint(make_client):
         "/agents/{agentId}/messages",
         "/agents/{agentId}/media",
         "/agents/{agentId}/jobs/{jobId}",
+        "/sessions/{agentId}/jobs",
+        "/sessions/{agentId}/logout",
+        "/jobs/{jobId}/requeue",
         "/health",
         "/metrics",
     }
+    listing = doc["paths"]["/sessions"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"status", "host", "limit", "cursor"}
+    assert doc["paths"]["/jobs/{jobId}/requeue"]["post"]["security"] == [{"admin": []}]
     schemas = doc["components"]["schemas"]
     assert schemas["SendMessageRequest"]["required"] == ["to", "message"]
     assert schemas["SendMediaRequest"]["properties"]["save_to_temp"]["default"] is True
