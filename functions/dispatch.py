@@ -13,6 +13,7 @@ from rq.job import Job, JobStatus
 from rq.results import Result
 
 from contract import jobs
+from contract.failures import FailureCode, JobFailure
 from functions.redis_client import get_rq_redis
 
 
@@ -23,6 +24,7 @@ class Outcome:
     status: str
     value: Any = None
     reason: str | None = None
+    code: FailureCode | None = None
 
 
 def enqueue(
@@ -39,9 +41,22 @@ def enqueue(
 
 
 def failure_reason(exc_string: str | None) -> str:
-    """Return the last line of a job's traceback: the exception and its message."""
+    """Return the last line of a job's traceback (for jobs that failed without a typed reason)."""
     lines = [line for line in (exc_string or "").strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "the job failed"
+
+
+def failure(job: Job, result: Result | None = None) -> JobFailure:
+    """Return why a job failed: the host's typed reason, else the traceback's last line."""
+    typed = JobFailure.from_meta(job.get_meta(refresh=True))
+    if typed is not None:
+        return typed
+    return JobFailure(FailureCode.UNKNOWN, failure_reason(result.exc_string if result is not None else None))
+
+
+def _failed(job: Job, result: Result | None) -> Outcome:
+    reason = failure(job, result)
+    return Outcome("failed", reason=reason.message, code=reason.code)
 
 
 # Each blocking read must end before the Redis client's socket timeout (5 s) fires.
@@ -59,12 +74,12 @@ def wait(job: Job, timeout: float) -> Outcome:
         if result is not None:
             break
         if job.get_status(refresh=True) == JobStatus.FAILED:
-            return Outcome("failed", reason="the job failed")
+            return _failed(job, None)
         if block == 0 or time.monotonic() >= deadline:
             return Outcome("pending")
     if result.type == Result.Type.SUCCESSFUL:
         return Outcome("finished", value=result.return_value)
-    return Outcome("failed", reason=failure_reason(result.exc_string))
+    return _failed(job, result)
 
 
 def fetch(job_id: str) -> Job | None:

@@ -189,7 +189,7 @@ def job_view(agent_id: str, job_id: str) -> dict[str, Any]:
     value = result.return_value if result is not None and result.type == result.Type.SUCCESSFUL else None
     error = None
     if result is not None and result.type != result.Type.SUCCESSFUL:
-        error = dispatch.failure_reason(result.exc_string)
+        error = dispatch.failure(job, result).message
     payload = _payload(job)
     return {
         "jobId": job.id,

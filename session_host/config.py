@@ -20,6 +20,8 @@ DESKTOP_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/{major}.0.0.0 Safari/537.36"
 )
+# Names session_host.engines can build; kept here so the settings check needs no browser import.
+BROWSER_ENGINES = ("chrome",)
 
 
 class HostSettings(BaseSettings):
@@ -41,6 +43,7 @@ class HostSettings(BaseSettings):
     temp_dir: Path = Field(Path("var/tmp"), description="Media previews; files older than 24 h are removed.")
     events_url: str = Field("http://127.0.0.1:8080", description="Base URL of the functions (events POST).")
     events_secret: str = Field(DEV_EVENTS_SECRET, description="HMAC secret shared with the functions.")
+    browser_engine: str = Field("chrome", description="WhatsApp session engine (BROWSER_ENGINES).")
     chrome_path: str = Field("/usr/bin/chromium", description="Chromium binary (never downloaded).")
     chromedriver_path: str = Field(
         "/usr/bin/chromedriver", description="chromedriver binary (copied per run)."
@@ -70,6 +73,13 @@ class HostSettings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("browser_engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in BROWSER_ENGINES:
+            raise ValueError(f"unknown engine {value!r}; known: {', '.join(BROWSER_ENGINES)}")
         return value
 
     @field_validator("chrome_path", "chromedriver_path")

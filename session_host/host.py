@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import redis
@@ -15,21 +14,26 @@ from rq.timeouts import TimerDeathPenalty
 
 from contract import logs
 from contract.events import EventType, SessionEvent
+from contract.failures import FailureCode
 from contract.hosts import HostRegistry
 from contract.jobs import SERIALIZER, agent_queue_name, host_queue_name
 from contract.live import PREFIX, LiveStateStore
 from session_host import cleanup, metrics
-from session_host.browser import chrome
-from session_host.browser.session import ChromeSession, profile_dir
+from session_host.auth_store import AuthStore, LocalAuthStore
+from session_host.browser.base import WhatsAppSession
 from session_host.config import HostSettings
-from session_host.lanes import AgentLane, LaneWorker
+from session_host.engines import session_factory
+from session_host.failures import CodedError, classify
+from session_host.lanes import AgentLane, LaneContext, LaneWorker, record_failure
 from session_host.outbox import EventOutbox
 
 log = logs.get_logger(__name__)
 
 
-class HostFull(RuntimeError):
+class HostFull(CodedError):
     """Raised when a host already runs MAX_SESSIONS sessions."""
+
+    code = FailureCode.HOST_FULL
 
 
 def resume_key(host_id: str) -> str:
@@ -40,7 +44,7 @@ def resume_key(host_id: str) -> str:
 class SessionHost:
     """Owns the lanes of this host's agents and keeps the host registered."""
 
-    def __init__(self, settings: HostSettings):
+    def __init__(self, settings: HostSettings, auth: AuthStore | None = None):
         self.settings = settings
         self.host_id = settings.host_id
         self.redis = redis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=15)
@@ -50,8 +54,19 @@ class SessionHost:
         self.outbox = EventOutbox(
             self.redis, self.host_id, settings.events_url, settings.events_secret, settings.event_outbox_max
         )
-        self.user_agent = chrome.desktop_user_agent(settings)
+        self.auth = auth or LocalAuthStore(settings.wa_auth_dir)
         self.stopping = threading.Event()
+        self.context = LaneContext(
+            rq=self.rq,
+            host_id=self.host_id,
+            settings=settings,
+            stopping=self.stopping,
+            live=self.live,
+            registry=self.registry,
+            auth=self.auth,
+            emit=self.push_event,
+        )
+        self._new_session = session_factory(settings, self, self.auth)
         self.lanes: dict[str, AgentLane] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -116,22 +131,16 @@ class SessionHost:
         log.info("session host stopped", hostId=self.host_id)
 
     def kill_browsers(self) -> None:
-        """End every Chrome at once by pid (second SIGTERM)."""
+        """End every session's browser at once (second SIGTERM)."""
         with self._lock:
             lanes = list(self.lanes.values())
         for lane in lanes:
-            browser = getattr(lane.session, "browser", None)
-            if browser is not None:
-                chrome.kill_tree(browser.processes())
+            lane.session.kill()
 
     # -- lanes ---------------------------------------------------------------------------
-    def session_for(self, agent_id: str) -> ChromeSession:
-        """Build the WhatsApp session implementation for an agent."""
-        return ChromeSession(agent_id, self.settings, self, self.user_agent)
-
-    def profile(self, agent_id: str) -> Path:
-        """Return the agent's profile directory."""
-        return profile_dir(self.settings, agent_id)
+    def session_for(self, agent_id: str) -> WhatsAppSession:
+        """Build the WhatsApp session of an agent with the configured engine."""
+        return self._new_session(agent_id)
 
     def lane(self, agent_id: str) -> AgentLane:
         """Return the running lane of an agent (KeyError when this host does not run it)."""
@@ -150,7 +159,7 @@ class SessionHost:
             running = sum(1 for other in self.lanes.values() if not other.finished)
             if running >= self.settings.max_sessions:
                 raise HostFull(f"host {self.host_id} already runs {running} sessions")
-            lane = AgentLane(self, agent_id, self.session_for(agent_id))
+            lane = AgentLane(self.context, agent_id, self.session_for(agent_id))
             if job is not None:
                 # Queued before the thread starts, so a new lane never ends before its job.
                 lane.submit(*job)
@@ -221,6 +230,7 @@ class SessionHost:
             self._open_lane(str(agent_id), job=(job, queue))
         except (HostFull, ValueError) as exc:
             # Fail through RQ so the caller and the failed registry both see why.
+            record_failure(job, classify(exc))
             worker.handle_job_failure(job, queue, exc_string=f"{type(exc).__name__}: {exc}")
             log.error("lifecycle job refused", agentId=agent_id, jobId=job.id, reason=str(exc))
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from contract import jobs
 from contract import metrics as shared_metrics
+from contract.failures import FailureCode
 from contract.jid import normalize_jid
 from contract.live import SessionState
 from contract.wire import utcnow
+from session_host.failures import CodedError
 from session_host.host import SessionHost
 from session_host.lanes import AgentLane
 
@@ -23,7 +25,7 @@ _host: SessionHost | None = None
 _LIVE = {SessionState.AWAITING_QR, SessionState.CONNECTED}
 
 
-class JobRefused(RuntimeError):
+class JobRefused(CodedError):
     """Raised when a job cannot be performed on this host (the message says why)."""
 
 
@@ -35,11 +37,13 @@ def bind_host(host: SessionHost | None) -> None:
 
 def _lane(agent_id: str) -> AgentLane:
     if _host is None:
-        raise JobRefused("jobs run only inside `python -m session_host`")
+        raise JobRefused("jobs run only inside `python -m session_host`", FailureCode.SESSION_NOT_RUNNING)
     try:
         return _host.lane(agent_id)
     except KeyError:
-        raise JobRefused(f"agent {agent_id!r} has no session on host {_host.host_id}") from None
+        raise JobRefused(
+            f"agent {agent_id!r} has no session on host {_host.host_id}", FailureCode.SESSION_NOT_RUNNING
+        ) from None
 
 
 def _wait_for_slot(payload: jobs.JobPayload) -> None:
@@ -64,7 +68,7 @@ def destroy(data: dict[str, Any]) -> dict[str, Any]:
 
 def _sent(agent_id: str, reply: Any) -> dict[str, Any]:
     if not isinstance(reply, dict) or not reply.get("id"):
-        raise JobRefused(f"the page did not confirm the send: {reply!r}")
+        raise JobRefused(f"the page did not confirm the send: {reply!r}", FailureCode.SEND_FAILED)
     assert _host is not None
     shared_metrics.incr(_host.redis, shared_metrics.MESSAGES_SENT)
     stamp = reply.get("timestamp")
@@ -79,7 +83,7 @@ def send_text(data: dict[str, Any]) -> dict[str, Any]:
     payload = jobs.SendText.from_wire(data)
     _wait_for_slot(payload)
     lane = _lane(payload.agent_id)
-    lane.require({SessionState.CONNECTED}, lane.host.settings.send_ready_wait_seconds)
+    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
     reply = lane.session.command(
         "sendText", normalize_jid(payload.to), payload.text, payload.quoted_message_id
     )
@@ -89,10 +93,10 @@ def send_text(data: dict[str, Any]) -> dict[str, Any]:
 def _media_bytes(ref: jobs.MediaRef) -> bytes:
     if ref.kind == "file":
         if not ref.path or not Path(ref.path).is_file():
-            raise JobRefused(f"media file {ref.path!r} is missing")
+            raise JobRefused(f"media file {ref.path!r} is missing", FailureCode.MEDIA_UNREADABLE)
         return Path(ref.path).read_bytes()
     if not ref.bucket or not ref.key:
-        raise JobRefused("an S3 media reference needs a bucket and a key")
+        raise JobRefused("an S3 media reference needs a bucket and a key", FailureCode.MEDIA_UNREADABLE)
     import boto3
 
     return boto3.client("s3").get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read()
@@ -103,7 +107,7 @@ def send_media(data: dict[str, Any]) -> dict[str, Any]:
     payload = jobs.SendMedia.from_wire(data)
     _wait_for_slot(payload)
     lane = _lane(payload.agent_id)
-    lane.require({SessionState.CONNECTED}, lane.host.settings.send_ready_wait_seconds)
+    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
     ref = payload.media
     data_url = f"data:{ref.mime_type};base64,{base64.b64encode(_media_bytes(ref)).decode()}"
     options = {"filename": ref.filename, "mimetype": ref.mime_type, "caption": payload.caption}
@@ -116,7 +120,7 @@ def typing(data: dict[str, Any]) -> bool:
     payload = jobs.SetTyping.from_wire(data)
     _wait_for_slot(payload)
     lane = _lane(payload.agent_id)
-    lane.require({SessionState.CONNECTED}, lane.host.settings.send_ready_wait_seconds)
+    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
     return bool(lane.session.command("setTyping", normalize_jid(payload.chat_id), payload.typing))
 
 
@@ -124,7 +128,7 @@ def logout(data: dict[str, Any]) -> bool:
     """Log the linked device out of WhatsApp."""
     payload = jobs.Logout.from_wire(data)
     lane = _lane(payload.agent_id)
-    lane.require(_LIVE, lane.host.settings.send_ready_wait_seconds)
+    lane.require(_LIVE, lane.ctx.settings.send_ready_wait_seconds)
     return bool(lane.session.command("logout"))
 
 
@@ -132,8 +136,10 @@ def pairing_code(data: dict[str, Any]) -> dict[str, Any]:
     """Ask WhatsApp for an 8-character code to link by phone number."""
     payload = jobs.RequestPairingCode.from_wire(data)
     lane = _lane(payload.agent_id)
-    lane.require(_LIVE, lane.host.settings.load_timeout_seconds)
+    lane.require(_LIVE, lane.ctx.settings.load_timeout_seconds)
     if lane.state is SessionState.CONNECTED:
-        raise JobRefused("the session is already connected; no pairing code is needed")
+        raise JobRefused(
+            "the session is already connected; no pairing code is needed", FailureCode.ALREADY_CONNECTED
+        )
     code = lane.session.command("requestPairingCode", "".join(c for c in payload.phone_number if c.isdigit()))
     return jobs.PairingCodeResult(code=str(code)).to_wire()

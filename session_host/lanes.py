@@ -10,12 +10,13 @@ thread may do, and its SIGALRM job timeout is main-thread only too, hence TimerD
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 import uuid
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from rq import Queue
 from rq.exceptions import DequeueTimeout
@@ -25,14 +26,16 @@ from rq.worker import SimpleWorker
 
 from contract import logs
 from contract.events import EventType, InboundMessage
+from contract.failures import META_KEY, FailureCode, JobFailure
+from contract.hosts import HostRegistry
 from contract.jid import jid_user
 from contract.jobs import SERIALIZER, agent_queue_name
-from contract.live import SessionState
+from contract.live import LiveStateStore, SessionState
 from session_host import metrics
+from session_host.auth_store import AuthStore
 from session_host.browser.base import LoadFailed, SessionError, WhatsAppSession
-
-if TYPE_CHECKING:
-    from session_host.host import SessionHost
+from session_host.config import HostSettings
+from session_host.failures import classify
 
 log = logs.get_logger(__name__)
 
@@ -42,30 +45,61 @@ HEALTHY_RESET_SECONDS = 60.0
 class NotReady(SessionError):
     """Raised when a job needs a connected session and none came in time."""
 
+    code = FailureCode.SESSION_NOT_READY
+
 
 class LaneWorker(SimpleWorker):
     """An RQ worker performing jobs on the calling thread with a thread-safe timeout."""
 
     death_penalty_class = TimerDeathPenalty
 
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        """Store the typed failure in the job's meta (RQ records the failure right after)."""
+        if exc_info and exc_info[1] is not None:
+            record_failure(job, classify(exc_info[1]))
+        super().handle_exception(job, *exc_info)
+
+
+def record_failure(job: Job, failure: JobFailure) -> None:
+    """Save a typed failure on the job for the functions to read."""
+    job.meta[META_KEY] = failure.to_meta()
+    job.save_meta()
+
+
+EventEmitter = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class LaneContext:
+    """What a lane needs from its host, and nothing more."""
+
+    rq: Any
+    host_id: str
+    settings: HostSettings
+    stopping: threading.Event
+    live: LiveStateStore
+    registry: HostRegistry
+    auth: AuthStore
+    emit: EventEmitter  # emit(EventType, agent_id, **fields): queue an event for the functions
+
 
 class AgentLane:
     """The thread, the session and the live status of one agent on this host."""
 
-    def __init__(self, host: SessionHost, agent_id: str, session: WhatsAppSession):
-        self.host = host
+    def __init__(self, ctx: LaneContext, agent_id: str, session: WhatsAppSession):
+        self.ctx = ctx
         self.agent_id = agent_id
         self.session = session
         self.queue = Queue(
             agent_queue_name(agent_id),
-            connection=host.rq,
+            connection=ctx.rq,
             serializer=SERIALIZER,
             death_penalty_class=TimerDeathPenalty,
         )
         self.worker = LaneWorker(
             [self.queue],
-            name=f"{host.host_id}.{agent_id}.{uuid.uuid4().hex[:8]}",
-            connection=host.rq,
+            name=f"{ctx.host_id}.{agent_id}.{uuid.uuid4().hex[:8]}",
+            connection=ctx.rq,
             serializer=SERIALIZER,
         )
         self.state: SessionState | None = None
@@ -112,7 +146,7 @@ class AgentLane:
                 if item is not None:
                     self._execute(*item)
                     continue
-                if self.host.stopping.is_set() or self._end_if_idle():
+                if self.ctx.stopping.is_set() or self._end_if_idle():
                     break
                 if self.want_running and not self.session.healthy():
                     if self.state in (SessionState.AWAITING_QR, SessionState.CONNECTED):
@@ -126,7 +160,7 @@ class AgentLane:
                         self._execute(*job_and_queue)
                     continue
                 with self.changed:
-                    if not self.inbox and not self.host.stopping.is_set():
+                    if not self.inbox and not self.ctx.stopping.is_set():
                         self.changed.wait(max(0.05, min(1.0, self._restart_at - time.monotonic())))
         except Exception:
             log.exception("agent lane crashed", agentId=self.agent_id)
@@ -141,7 +175,7 @@ class AgentLane:
             return Queue.dequeue_any(
                 [self.queue],
                 timeout=1,
-                connection=self.host.rq,
+                connection=self.ctx.rq,
                 job_class=Job,
                 serializer=SERIALIZER,
                 death_penalty_class=TimerDeathPenalty,
@@ -192,7 +226,7 @@ class AgentLane:
             self.session.start()
         except LoadFailed as exc:
             self._failures += 1
-            delay = min(self.host.settings.restart_backoff_max_seconds, 2 ** (self._failures - 1))
+            delay = min(self.ctx.settings.restart_backoff_max_seconds, 2 ** (self._failures - 1))
             self._restart_at = time.monotonic() + delay
             if not restarting:
                 self.want_running = False
@@ -205,12 +239,12 @@ class AgentLane:
 
     def crashed(self, reason: str) -> None:
         """Note that the browser died: report it and let the lane restart it with backoff."""
-        if not self.want_running or self.host.stopping.is_set():
+        if not self.want_running or self.ctx.stopping.is_set():
             return
         if time.monotonic() - self._up_since > HEALTHY_RESET_SECONDS:
             self._failures = 0
         self._failures += 1
-        delay = min(self.host.settings.restart_backoff_max_seconds, 0.5 * 2 ** (self._failures - 1))
+        delay = min(self.ctx.settings.restart_backoff_max_seconds, 0.5 * 2 ** (self._failures - 1))
         self._restart_at = time.monotonic() + delay
         self.report(SessionState.DISCONNECTED, EventType.DISCONNECTED, reason=f"browser crashed: {reason}")
         log.warning("browser crashed; restarting", agentId=self.agent_id, reason=reason, delay=delay)
@@ -220,19 +254,17 @@ class AgentLane:
         """Close the browser, forget the live state, optionally delete the saved login."""
         self.want_running = False
         self.session.stop()
-        profile = self.host.profile(self.agent_id)
-        if delete_auth:
-            shutil.rmtree(profile, ignore_errors=True)
-        self.host.live.clear(self.agent_id, host=self.host.host_id)
-        self.host.registry.release(self.agent_id, self.host.host_id)
-        self.host.push_event(EventType.STOPPED, self.agent_id, state=SessionState.STOPPED)
+        auth_deleted = self.ctx.auth.delete(self.agent_id) if delete_auth else False
+        self.ctx.live.clear(self.agent_id, host=self.ctx.host_id)
+        self.ctx.registry.release(self.agent_id, self.ctx.host_id)
+        self.ctx.emit(EventType.STOPPED, self.agent_id, state=SessionState.STOPPED)
         with self.changed:
             self.state = None
             self.changed.notify_all()
         return {
             "agentId": self.agent_id,
             "stopped": True,
-            "authDeleted": delete_auth and not profile.exists(),
+            "authDeleted": auth_deleted,
         }
 
     def shutdown_report(self) -> None:
@@ -251,7 +283,7 @@ class AgentLane:
                 self._open(restarting=True)
                 continue
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.host.stopping.is_set():
+            if remaining <= 0 or self.ctx.stopping.is_set():
                 state = self.state.value if self.state else "stopped"
                 raise NotReady(f"the WhatsApp session is not ready (state: {state})")
             with self.changed:
@@ -284,12 +316,12 @@ class AgentLane:
             except ValueError:
                 log.warning("bridge sent a malformed message", agentId=self.agent_id)
                 return
-            self.host.push_event(EventType.MESSAGE, self.agent_id, message=message)
+            self.ctx.emit(EventType.MESSAGE, self.agent_id, message=message)
         self.wake()
 
     def set_state(self, state: SessionState, **fields: Any) -> None:
         """Change the live state (the contract's one setter) and wake waiters."""
-        self.host.live.set_state(self.agent_id, state, host=self.host.host_id, **fields)
+        self.ctx.live.set_state(self.agent_id, state, host=self.ctx.host_id, **fields)
         with self.changed:
             self.state = state
             self.changed.notify_all()
@@ -299,4 +331,4 @@ class AgentLane:
         phone = fields.pop("phone", None)
         self.set_state(state, **fields)
         if event is not None:
-            self.host.push_event(event, self.agent_id, state=state, reason=fields.get("reason"), phone=phone)
+            self.ctx.emit(event, self.agent_id, state=state, reason=fields.get("reason"), phone=phone)

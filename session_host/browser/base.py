@@ -42,6 +42,10 @@ class WhatsAppSession(abc.ABC):
         """Close the browser and everything it started."""
 
     @abc.abstractmethod
+    def kill(self) -> None:
+        """End the session's processes at once, without an orderly close (second SIGTERM)."""
+
+    @abc.abstractmethod
     def healthy(self) -> bool:
         """Tell whether the browser and the event channel are still alive."""
 

@@ -7,10 +7,8 @@ and undetected-chromedriver gets its own *copy* of chromedriver because it patch
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -134,24 +132,6 @@ def chrome_major(chrome_path: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def release_profile_lock(profile: Path) -> None:
-    """End a Chrome orphaned by a crashed host on this profile and remove its lock files.
-
-    Only the owner of an agent launches on its profile, so a Chrome still holding the lock
-    belongs to a previous, dead incarnation; two Chromes on one profile would corrupt it.
-    """
-    with contextlib.suppress(OSError, ValueError, psutil.Error):
-        owner_host, _, pid = os.readlink(profile / "SingletonLock").rpartition("-")
-        if owner_host == socket.gethostname():
-            orphan = psutil.Process(int(pid))
-            if "chrom" in orphan.name():
-                log.warning("ending an orphaned Chrome on the profile", pid=orphan.pid, profile=str(profile))
-                kill_tree([orphan, *orphan.children(recursive=True)])
-    for name in ("SingletonLock", "SingletonCookie", "SingletonSocket"):
-        with contextlib.suppress(FileNotFoundError):
-            (profile / name).unlink()
-
-
 # One launch at a time per host: copying and patching chromedriver while another thread
 # forks would leak the open file into that child ("Text file busy" on exec), and ten
 # Chromes starting at once on two cores miss chromedriver's connect timeout.
@@ -159,10 +139,8 @@ _LAUNCH_LOCK = threading.Lock()
 
 
 def launch(settings: HostSettings, profile: Path, user_agent: str) -> Browser:
-    """Start Chrome on `profile` and return it (raises WebDriverException when it cannot)."""
-    profile.mkdir(parents=True, exist_ok=True)
+    """Start Chrome on a prepared `profile` and return it (raises WebDriverException when it cannot)."""
     with _LAUNCH_LOCK:
-        release_profile_lock(profile)
         if settings.use_undetected:
             return _launch_undetected(settings, profile, user_agent)
         return _launch_selenium(settings, profile, user_agent)

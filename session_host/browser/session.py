@@ -18,6 +18,7 @@ import requests
 from selenium.common.exceptions import WebDriverException
 
 from contract import logs
+from session_host.auth_store import AuthStore
 from session_host.browser import chrome
 from session_host.browser.base import BridgeError, LoadFailed, SessionError, SessionListener, WhatsAppSession
 from session_host.browser.cdp import CdpConnection, CdpError
@@ -61,12 +62,19 @@ def loader_script() -> str:
 class ChromeSession(WhatsAppSession):
     """WhatsApp Web driven in one Chrome with a persistent profile."""
 
-    def __init__(self, agent_id: str, settings: HostSettings, listener: SessionListener, user_agent: str):
+    def __init__(
+        self,
+        agent_id: str,
+        settings: HostSettings,
+        listener: SessionListener,
+        auth: AuthStore,
+        user_agent: str,
+    ):
         self.agent_id = agent_id
         self.settings = settings
         self.listener = listener
+        self.auth = auth
         self.user_agent = user_agent
-        self.profile = profile_dir(settings, agent_id)
         self.browser: chrome.Browser | None = None
         self.cdp: CdpConnection | None = None
         self.bridge_ready = threading.Event()
@@ -81,7 +89,8 @@ class ChromeSession(WhatsAppSession):
         self.bridge_ready.clear()
         self._load_error = None
         try:
-            self.browser = chrome.launch(self.settings, self.profile, self.user_agent)
+            profile = self.auth.prepare(self.agent_id)
+            self.browser = chrome.launch(self.settings, profile, self.user_agent)
         except WebDriverException as exc:
             raise LoadFailed(f"Chrome did not start: {_first_line(exc.msg or str(exc))}") from exc
         try:
@@ -179,6 +188,12 @@ class ChromeSession(WhatsAppSession):
             self.browser.close()
             self.browser = None
 
+    def kill(self) -> None:
+        """SIGKILL Chrome's whole process tree."""
+        browser = self.browser
+        if browser is not None:
+            chrome.kill_tree(browser.processes())
+
     def healthy_browser(self) -> bool:
         """Tell whether Chrome's main process still runs."""
         return self.browser is not None and self.browser.alive()
@@ -217,11 +232,6 @@ class ChromeSession(WhatsAppSession):
     def pids(self) -> list[int]:
         """Return Chrome's process ids."""
         return [p.pid for p in self.browser.processes()] if self.browser else []
-
-
-def profile_dir(settings: HostSettings, agent_id: str) -> Path:
-    """Return the agent's persistent Chrome profile directory."""
-    return settings.wa_auth_dir / f"session-{agent_id}"
 
 
 def _exception_text(details: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from rq.registry import FailedJobRegistry
 from rq.results import Result
 
 from contract import jobs
+from contract.failures import FailureCode, JobFailure
 from contract.live import LiveStateStore, SessionState
 from contract.wire import utcnow
 from session_host import jobs as host_jobs
@@ -174,8 +175,23 @@ def test_a_failing_job_lands_in_rqs_failed_registry_with_its_reason(world: World
     assert "InvalidJid" in unknown_chat.latest_result().exc_string
 
 
+def test_a_failing_job_carries_a_typed_reason_the_functions_read(world: World) -> None:
+    # given a send to a chat id the host cannot accept
+    nowhere = jobs.enqueue(
+        world.raw, jobs.JobName.SEND_TEXT, jobs.SendText(agent_id="a1", to="not-a-number", text="x")
+    )
+    # when the host fails it
+    result = nowhere.latest_result(timeout=15)
+    assert result is not None and result.type == Result.Type.FAILED
+    # then the job's meta holds the code and message, without parsing the traceback
+    failure = JobFailure.from_meta(nowhere.get_meta(refresh=True))
+    assert failure is not None
+    assert failure.code is FailureCode.INVALID_JOB
+    assert failure.message.startswith("InvalidJid: ")
+
+
 def test_destroy_closes_chrome_and_deletes_the_login(world: World) -> None:
-    profile: Path = world.host.profile("a2")
+    profile: Path = world.host.auth.path("a2")
     pids = world.host.lane("a2").session.pids()
     assert pids and profile.is_dir()
 
