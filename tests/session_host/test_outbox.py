@@ -36,6 +36,8 @@ def test_events_arrive_signed_and_in_order_per_agent(redis_client: redis.Redis, 
             outbox.push(event("a1", f"a{n}"))
             outbox.push(event("a2", f"b{n}"))
         wait_until(lambda: len(receiver.events) == 40, 10)
+        # The sender clears the agent's pending mark on its next look at the empty outbox.
+        wait_until(lambda: not redis_client.sismember(pending_key("h1"), "a1"), 10)
     finally:
         outbox.stop()
     reasons = [e["reason"] for e in receiver.events]
