@@ -44,6 +44,14 @@ class LiveState(WireModel):
     reason: str | None = None
     host: str | None = None
     updated_at: datetime | None = None
+    # WhatsApp accepted the saved login and nothing has revoked it since (logout, new QR,
+    # auth failure): a restore or takeover of this session needs no QR.
+    logged_in: bool = False
+
+    @property
+    def resuming(self) -> bool:
+        """Tell whether a logged-in session is being reopened (restart, crash restart, takeover)."""
+        return self.logged_in and self.state in (SessionState.STARTING, SessionState.DISCONNECTED)
 
 
 def live_key(agent_id: str) -> str:
@@ -52,6 +60,9 @@ def live_key(agent_id: str) -> str:
 
 
 ACTIVE_KEY = f"{PREFIX}:sessions:active"
+# The disconnect reason the bridge reports when the device was logged out (PROTOCOL.md).
+LOGGED_OUT_REASON = "logout"
+_LOGIN_LOST = {SessionState.AWAITING_QR, SessionState.AUTH_FAILED}
 
 
 def live_channel(agent_id: str) -> str:
@@ -96,6 +107,12 @@ class LiveStateStore:
         connected = state is SessionState.CONNECTED
         waiting = state is SessionState.AWAITING_QR
         shown = qr if waiting else None
+        if connected:
+            logged_in = True
+        elif state in _LOGIN_LOST or (state is SessionState.DISCONNECTED and reason == LOGGED_OUT_REASON):
+            logged_in = False
+        else:
+            logged_in = bool(previous and previous.logged_in)
         new = LiveState(
             agent_id=agent_id,
             state=state,
@@ -107,6 +124,7 @@ class LiveStateStore:
             reason=reason,
             host=host,
             updated_at=now,
+            logged_in=logged_in,
         )
         key = live_key(agent_id)
         with self.client.pipeline(transaction=True) as pipe:

@@ -31,7 +31,10 @@ def _register_error_handlers(app: Flask) -> None:
     def _api_error(exc: ApiError):
         if exc.status >= 500:
             log.warning("request failed", code=exc.code, reason=exc.message)
-        return error_body(exc.code, exc.message, exc.status)
+        response, status = error_body(exc.code, exc.message, exc.status)
+        if (retry_after := getattr(exc, "retry_after", None)) is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response, status
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge):

@@ -63,7 +63,13 @@ class AiDownstreamError(ApiError):
 
 
 class ServiceUnavailable(ApiError):
+    """A dependency is down or still recovering; `retry_after` (seconds) becomes Retry-After."""
+
     status, code = 503, "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NoSessionHost(ApiError):

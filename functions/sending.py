@@ -23,11 +23,11 @@ from contract import jobs
 from contract.jid import InvalidJid, normalize_jid
 from contract.live import PREFIX
 from contract.wire import iso, utcnow
-from functions import dispatch
+from functions import admission, dispatch
 from functions.config import Settings
-from functions.errors import ApiError, BadGateway, InvalidPayload, NotFound, SessionNotReady
+from functions.errors import ApiError, BadGateway, InvalidPayload, NotFound
 from functions.ratelimit import get_limiter
-from functions.redis_client import get_live_state, get_redis
+from functions.redis_client import get_redis
 from functions.tracing import current_trace_id
 
 _REPLAY_APPEAR_SECONDS = 5.0
@@ -77,14 +77,6 @@ def recipient(value: str) -> str:
         raise InvalidPayload(str(exc)) from exc
 
 
-def require_ready(agent_id: str) -> None:
-    """Raise SESSION_NOT_READY unless the agent's WhatsApp session is connected."""
-    state = get_live_state().get(agent_id)
-    if state is None or not state.is_ready:
-        current = state.state.value if state else "not started"
-        raise SessionNotReady(f"the WhatsApp session of {agent_id!r} is not ready ({current})")
-
-
 def fingerprint(body: dict[str, Any]) -> str:
     """Return a stable hash of a request body, to tell a retry from a different request."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
@@ -103,12 +95,12 @@ def send(
     idempotency_key: str | None = None,
     request_fingerprint: str = "",
 ) -> SendOutcome:
-    """Enqueue one send for a connected session and wait (bounded) for the host's result."""
+    """Enqueue one send the session admits (`functions.admission`); wait (bounded) for its result."""
     record_key = _idem_key(agent_id, idempotency_key) if idempotency_key else None
     # A retry answers the first result even if the session has changed state since.
     if record_key and (replay := _replay(agent_id, record_key, request_fingerprint)):
         return replay
-    require_ready(agent_id)
+    admission.admit(agent_id)
     job_id = f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
     if record_key:
         record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": {}}

@@ -8,7 +8,15 @@ import time
 import pytest
 import redis
 
-from contract.live import ACTIVE_KEY, LiveStateStore, SessionState, live_channel, live_key, timestamps
+from contract.live import (
+    ACTIVE_KEY,
+    LOGGED_OUT_REASON,
+    LiveStateStore,
+    SessionState,
+    live_channel,
+    live_key,
+    timestamps,
+)
 from tests.support.host import later
 
 
@@ -130,3 +138,25 @@ def test_wait_for_survives_pubsub_health_checks(redis_url):
     client.close()
 
     assert state is not None and state.qr == "2@pinged"
+
+
+def test_logged_in_follows_connect_and_is_lost_to_a_qr_logout_or_auth_failure(store):
+    assert not store.set_state("a1", SessionState.STARTING, host="h1").logged_in
+    assert store.set_state("a1", SessionState.CONNECTED, host="h1").logged_in
+    # kept through a host restart, a crash and a takeover by another host
+    stopped = store.set_state("a1", SessionState.DISCONNECTED, host="h1", reason="session host stopped")
+    assert stopped.logged_in and stopped.resuming
+    starting = store.set_state("a1", SessionState.STARTING, host="h2")
+    assert starting.logged_in and starting.resuming
+    assert store.get("a1").resuming
+    # lost when the device is logged out, and stays lost until WhatsApp accepts a login again
+    assert not store.set_state("a1", SessionState.DISCONNECTED, host="h2", reason=LOGGED_OUT_REASON).logged_in
+    assert not store.set_state("a1", SessionState.STARTING, host="h2").resuming
+    store.set_state("a1", SessionState.CONNECTED, host="h2")
+    assert not store.set_state("a1", SessionState.AUTH_FAILED, host="h2", reason="unpaired").logged_in
+    store.set_state("a1", SessionState.CONNECTED, host="h2")
+    assert not store.set_state("a1", SessionState.AWAITING_QR, host="h2", qr="2@x").logged_in
+    # a failed start is not being reopened, whatever the login
+    store.set_state("a1", SessionState.CONNECTED, host="h2")
+    failed = store.set_state("a1", SessionState.FAILED, host="h2", reason="no page")
+    assert failed.logged_in and not failed.resuming
