@@ -15,17 +15,13 @@ from flask import Flask, Response, current_app, request
 
 from contract import logs
 from functions.auth import bearer_token
-from functions.errors import ApiError, Unauthorized
+from functions.errors import Forbidden, Unauthorized
 
 log = logs.get_logger(__name__)
 
 REALM = "WhatsApp Agent Gateway admin"
 # Blueprints whose pages a browser opens (Basic challenge, loopback-only without a token).
 PAGE_BLUEPRINTS = frozenset({"ui", "rq_dashboard"})
-
-
-class Forbidden(ApiError):
-    status, code = 403, "FORBIDDEN"
 
 
 def _given_token() -> str | None:

@@ -10,14 +10,15 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from contract import logs
-from functions import admin, dashboard, db, redis_client, tracing
+from functions import admin, dashboard, db, errors, redis_client, tracing
 from functions.config import Settings, get_settings
-from functions.errors import ApiError, PayloadTooLarge
+from functions.errors import ApiError, PayloadTooLarge, ServiceUnavailable
 from functions.routes import agents, internal, operators, ops, sessions, ui
 
 log = logs.get_logger(__name__)
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "INVALID_PAYLOAD"}
+# Seconds a client is told to wait after a Redis or database outage answer.
+_OUTAGE_RETRY_AFTER = 2
 
 
 def error_body(code: str, message: str, status: int):
@@ -44,19 +45,23 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
-        return error_body(_HTTP_CODES.get(status, "HTTP_ERROR"), exc.description or exc.name, status)
+        known = errors.by_status(status)
+        if known is not None:
+            return _api_error(known(exc.description or exc.name))
+        return _api_error(errors.HttpError(exc.description or exc.name, status=status))
 
     @app.errorhandler(redis.exceptions.ConnectionError)
     @app.errorhandler(redis.exceptions.TimeoutError)
-    def _redis_down(exc: Exception):
-        log.error("redis unavailable", error=str(exc))
-        return error_body("SERVICE_UNAVAILABLE", "Redis is unavailable; try again shortly", 503)
-
     @app.errorhandler(sqlalchemy.exc.OperationalError)
     @app.errorhandler(sqlalchemy.exc.InterfaceError)
-    def _database_down(exc: Exception):
-        log.error("database unavailable", error=str(exc).splitlines()[0])
-        return error_body("SERVICE_UNAVAILABLE", "the database is unavailable; try again shortly", 503)
+    def _outage(exc: Exception):
+        """Redis and database outages: one 503 `SERVICE_UNAVAILABLE` answer."""
+        redis_down = isinstance(exc, redis.exceptions.RedisError)
+        what = "Redis" if redis_down else "the database"
+        log.error(f"{'redis' if redis_down else 'database'} unavailable", error=str(exc).splitlines()[0])
+        return _api_error(
+            ServiceUnavailable(f"{what} is unavailable; try again shortly", retry_after=_OUTAGE_RETRY_AFTER)
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -12,8 +12,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.serializers import JSONSerializer
 from rq_dashboard.web import setup_rq_connection
 
-from functions.joblist import JobNotFailed
-from functions.sending import JobNotFound
+from functions.errors import JobNotFailed, JobNotFound
 
 URL_PREFIX = "/rq"
 

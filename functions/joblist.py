@@ -16,16 +16,11 @@ from rq.registry import BaseRegistry
 from contract import jobs
 from contract.wire import iso
 from functions import dispatch
-from functions.errors import ApiError, InvalidPayload
+from functions.errors import InvalidPayload, JobNotFailed, JobNotFound
 from functions.redis_client import get_rq_redis
-from functions.sending import JobNotFound
 
 STATES = ("queued", "started", "scheduled", "deferred", "failed", "finished", "canceled")
 _OUR_QUEUES = "wagw-"
-
-
-class JobNotFailed(ApiError):
-    status, code = 409, "JOB_NOT_FAILED"
 
 
 def _queue(agent_id: str) -> Queue:

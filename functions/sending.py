@@ -25,7 +25,13 @@ from contract.live import PREFIX
 from contract.wire import iso, utcnow
 from functions import admission, dispatch
 from functions.config import Settings
-from functions.errors import ApiError, BadGateway, InvalidPayload, NotFound
+from functions.errors import (
+    BadGateway,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InvalidPayload,
+    JobNotFound,
+)
 from functions.ratelimit import get_limiter
 from functions.redis_client import get_redis
 from functions.tracing import current_trace_id
@@ -33,19 +39,7 @@ from functions.tracing import current_trace_id
 _REPLAY_APPEAR_SECONDS = 5.0
 
 
-class IdempotencyKeyReused(ApiError):
-    status, code = 422, "IDEMPOTENCY_KEY_REUSED"
-
-
-class IdempotencyInProgress(ApiError):
-    status, code = 409, "IDEMPOTENCY_IN_PROGRESS"
-
-
 _IN_PROGRESS = "a request with this Idempotency-Key is still being prepared; retry shortly"
-
-
-class JobNotFound(NotFound):
-    code = "JOB_NOT_FOUND"
 
 
 @dataclass(frozen=True)

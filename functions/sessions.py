@@ -18,7 +18,7 @@ from functions.config import Settings
 from functions.db import get_engine
 from functions.errors import (
     AgentIdTaken,
-    ApiError,
+    AlreadyConnected,
     BadGateway,
     InvalidPayload,
     NoSessionHost,
@@ -31,10 +31,6 @@ from functions.schemas import CreateSessionRequest
 from functions.tracing import current_trace_id
 
 _FINAL = {SessionState.CONNECTED, SessionState.AUTH_FAILED, SessionState.FAILED}
-
-
-class AlreadyConnected(ApiError):
-    status, code = 409, "ALREADY_CONNECTED"
 
 
 def _settings() -> Settings:

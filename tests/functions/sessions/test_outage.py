@@ -64,6 +64,7 @@ def test_redis_down_is_503_then_the_same_app_recovers(make_app, own_redis, run_d
         }
     }
     assert create.status_code == 503 and create.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert down.headers["Retry-After"] == create.headers["Retry-After"] == "2"
     assert client.get("/health").status_code == 200
 
     # when: Redis is back on the same port, the same app serves again
