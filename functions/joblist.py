@@ -51,7 +51,7 @@ def describe(job: Job) -> dict[str, Any]:
         "status": job.get_status(refresh=False),
         "agentId": job.meta.get("agentId"),
         "to": payload.get("to"),
-        "error": dispatch.failure_reason(result.exc_string) if failed else None,
+        "error": dispatch.failure(job, result).message if failed else None,
         "enqueuedAt": iso(job.enqueued_at),
         "endedAt": iso(job.ended_at),
         "traceId": job.meta.get("traceId"),
