@@ -28,14 +28,17 @@ def error_body(code: str, message: str, status: int):
 
 
 def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        if exc.status >= 500:
-            log.warning("request failed", code=exc.code, reason=exc.message)
+    def _render(exc: ApiError):
         response, status = error_body(exc.code, exc.message, exc.status)
         if (retry_after := getattr(exc, "retry_after", None)) is not None:
             response.headers["Retry-After"] = str(retry_after)
         return response, status
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        if exc.status >= 500:
+            log.warning("request failed", code=exc.code, reason=exc.message)
+        return _render(exc)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc: RequestEntityTooLarge):
@@ -44,22 +47,20 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        status = exc.code or 500
-        known = errors.by_status(status)
-        if known is not None:
-            return _api_error(known(exc.description or exc.name))
-        return _api_error(errors.HttpError(exc.description or exc.name, status=status))
+        return _api_error(errors.for_http_status(exc.code or 500, exc.description or exc.name))
 
     @app.errorhandler(redis.exceptions.ConnectionError)
     @app.errorhandler(redis.exceptions.TimeoutError)
     @app.errorhandler(sqlalchemy.exc.OperationalError)
     @app.errorhandler(sqlalchemy.exc.InterfaceError)
     def _outage(exc: Exception):
-        """Redis and database outages: one 503 `SERVICE_UNAVAILABLE` answer."""
-        redis_down = isinstance(exc, redis.exceptions.RedisError)
-        what = "Redis" if redis_down else "the database"
-        log.error(f"{'redis' if redis_down else 'database'} unavailable", error=str(exc).splitlines()[0])
-        return _api_error(
+        """Redis and database outages: one 503 `SERVICE_UNAVAILABLE` answer, logged once."""
+        if isinstance(exc, redis.exceptions.RedisError):
+            what, event = "Redis", "redis unavailable"
+        else:
+            what, event = "the database", "database unavailable"
+        log.error(event, error=str(exc).splitlines()[0])
+        return _render(
             ServiceUnavailable(f"{what} is unavailable; try again shortly", retry_after=_OUTAGE_RETRY_AFTER)
         )
 

@@ -203,10 +203,14 @@ def catalogue() -> list[ErrorSpec]:
     return sorted(specs.values(), key=lambda spec: (spec.status, spec.code))
 
 
-def by_status(status: int) -> type[ApiError] | None:
-    """The catalogue's generic error for an HTTP status Flask/Werkzeug raised on its own."""
-    generic = {400: InvalidPayload, 404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge}
-    return generic.get(status)
+# The catalogue's generic errors for statuses Flask/Werkzeug answer on their own.
+_GENERIC = {400: InvalidPayload, 404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge}
+
+
+def for_http_status(status: int, message: str) -> ApiError:
+    """The catalogue's error for an HTTP status the web framework raised."""
+    generic = _GENERIC.get(status)
+    return generic(message) if generic is not None else HttpError(message, status=status)
 
 
 def markdown_table() -> str:
