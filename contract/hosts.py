@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import redis
 
+from contract import keys
 from contract.jobs import host_queue_name
-from contract.live import PREFIX
+from contract.keys import HOSTS_KEY
 from contract.wire import WireModel
 
-HOSTS_KEY = f"{PREFIX}:hosts"
 DEFAULT_HOST_TTL_SECONDS = 15.0
 
 
@@ -39,17 +39,17 @@ class HostInfo(WireModel):
 
 def host_key(host_id: str) -> str:
     """Return the hash key describing a host."""
-    return f"{PREFIX}:host:{host_id}"
+    return keys.host(host_id)
 
 
 def host_agents_key(host_id: str) -> str:
     """Return the set key of the agents a host owns."""
-    return f"{PREFIX}:host:{host_id}:agents"
+    return keys.host_agents(host_id)
 
 
 def owner_key(agent_id: str) -> str:
     """Return the key naming the host that owns an agent."""
-    return f"{PREFIX}:agent:{agent_id}:owner"
+    return keys.owner(agent_id)
 
 
 # KEYS: owner key, agents set of the expected owner, agents set of the new owner.

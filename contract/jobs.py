@@ -11,6 +11,7 @@ host dying and are consumed, in order, by whichever host owns the agent next.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -50,6 +51,19 @@ class JobName(StrEnum):
 
 
 HOST_JOBS = frozenset({JobName.ENSURE, JobName.DESTROY})
+
+
+class WorkerJob(StrEnum):
+    """Dotted paths of the workers' own RQ entry points (`functions.worker` runs them)."""
+
+    INBOUND_DRAIN = "functions.worker.drain"
+    WEBHOOKS_DRAIN = "functions.webhooks.delivery.drain"
+    WEBHOOKS_REDELIVER = "functions.webhooks.delivery.redeliver"
+
+
+def new_job_id(name: str, label: str | None = None) -> str:
+    """Return a fresh job id: `label` (by default the entry point's last name), a dash, random hex."""
+    return f"{label or name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
 
 
 class JobPayload(WireModel):

@@ -14,9 +14,9 @@ from enum import StrEnum
 
 import redis
 
+from contract import keys
+from contract.keys import ACTIVE_KEY
 from contract.wire import WireModel, iso, utcnow
-
-PREFIX = "wagw"
 
 
 class SessionState(StrEnum):
@@ -56,10 +56,9 @@ class LiveState(WireModel):
 
 def live_key(agent_id: str) -> str:
     """Return the Redis hash key of an agent's live state."""
-    return f"{PREFIX}:agent:{agent_id}:live"
+    return keys.live(agent_id)
 
 
-ACTIVE_KEY = f"{PREFIX}:sessions:active"
 # The disconnect reason the bridge reports when the device was logged out (PROTOCOL.md).
 LOGGED_OUT_REASON = "logout"
 _LOGIN_LOST = {SessionState.AWAITING_QR, SessionState.AUTH_FAILED}
@@ -67,7 +66,7 @@ _LOGIN_LOST = {SessionState.AWAITING_QR, SessionState.AUTH_FAILED}
 
 def live_channel(agent_id: str) -> str:
     """Return the pub/sub channel announcing changes of an agent's live state."""
-    return f"{PREFIX}:agent:{agent_id}:live:changes"
+    return keys.live_channel(agent_id)
 
 
 def _to_hash(state: LiveState) -> dict[str, str]:

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import redis
 
-from contract.live import PREFIX
+from contract import keys
+from contract.keys import COUNTERS_KEY
 
-COUNTERS_KEY = f"{PREFIX}:metrics:counters"
 AI_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 MESSAGES_SENT = "messages_sent_total"
@@ -25,7 +25,7 @@ WEBHOOK_FAILURES = "webhook_failures_total"
 
 def histogram_key(name: str) -> str:
     """Return the hash key of a histogram."""
-    return f"{PREFIX}:metrics:hist:{name}"
+    return keys.histogram(name)
 
 
 def series(name: str, labels: Mapping[str, str] | None = None) -> str:

@@ -20,8 +20,6 @@ from functions.redis_client import get_live_state
 
 # Hosts republish lost state on their next heartbeat (seconds apart), so a retry soon succeeds.
 RETRY_AFTER_SECONDS = 2
-# Record statuses of an agent whose session had linked (a lost live state will come back).
-LINKED_STATUSES = frozenset({"connected", "disconnected"})
 
 
 def admit(agent_id: str) -> LiveState:
@@ -29,7 +27,7 @@ def admit(agent_id: str) -> LiveState:
     state = get_live_state().get(agent_id)
     if state is None:
         record = repository.get_agent(get_engine(), agent_id)
-        if record is not None and record["status"] in LINKED_STATUSES:
+        if record is not None and record["status"] in repository.LINKED_STATUSES:
             raise ServiceUnavailable(
                 f"the session state of {agent_id!r} is being restored after a Redis restart; retry shortly",
                 retry_after=RETRY_AFTER_SECONDS,

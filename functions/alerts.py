@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import redis
 
-from contract import logs, metrics
+from contract import keys, logs, metrics
 from contract.jid import InvalidJid, normalize_jid
-from contract.live import PREFIX
 
 log = logs.get_logger(__name__)
 
@@ -20,7 +19,7 @@ ALERTS = "developer_alerts_total"
 
 def throttle_key(agent_id: str) -> str:
     """Return the key that holds an agent's alert window."""
-    return f"{PREFIX}:alert:throttle:{agent_id}"
+    return keys.alert_throttle(agent_id)
 
 
 def alert_text(*, agent_id: str, sender: str, reason: str, trace_id: str) -> str:

@@ -14,8 +14,7 @@ import threading
 from flask import Flask, current_app, request
 from sqlalchemy.engine import RowMapping
 
-from contract import logs, metrics
-from contract.live import PREFIX
+from contract import keys, logs, metrics
 from functions import repository
 from functions.db import get_engine
 from functions.errors import SessionNotFound, Unauthorized
@@ -28,7 +27,7 @@ RESYNCS = "api_key_resyncs_total"
 
 def resync_key(agent_id: str) -> str:
     """Return the Redis key that debounces an agent's re-sync."""
-    return f"{PREFIX}:auth:resync:{agent_id}"
+    return keys.auth_resync(agent_id)
 
 
 def bearer_token() -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +35,7 @@ def enqueue(
     timeout: int = 120,
 ) -> Job:
     """Put a job on the queue the contract assigns to it."""
-    job_id = job_id or f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
+    job_id = job_id or jobs.new_job_id(name)
     return jobs.enqueue(get_rq_redis(), name, payload, host_id=host_id, job_id=job_id, timeout=timeout)
 
 

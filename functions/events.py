@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from contract import logs
+from contract import keys, logs
 from contract.events import EventType, SessionEvent
 from functions import inbound, linked, repository
 from functions.db import get_engine
@@ -14,10 +14,10 @@ log = logs.get_logger(__name__)
 
 DEDUPE_TTL_SECONDS = 86400
 _STATUS_OF = {
-    EventType.QR: "awaiting_qr",
-    EventType.READY: "connected",
-    EventType.AUTH_FAILURE: "auth_failed",
-    EventType.DISCONNECTED: "disconnected",
+    EventType.QR: repository.RecordStatus.AWAITING_QR,
+    EventType.READY: repository.RecordStatus.CONNECTED,
+    EventType.AUTH_FAILURE: repository.RecordStatus.AUTH_FAILED,
+    EventType.DISCONNECTED: repository.RecordStatus.DISCONNECTED,
 }
 
 
@@ -27,7 +27,7 @@ def first_delivery(event: SessionEvent) -> bool:
 
 
 def _dedupe_key(event: SessionEvent) -> str:
-    return f"wagw:event:{event.id}"
+    return keys.event_seen(event.id)
 
 
 def apply(event: SessionEvent) -> None:

@@ -21,21 +21,21 @@ from flask import Flask
 from rq import Queue
 from sqlalchemy.engine import Engine
 
-from contract import jobs, logs, metrics
+from contract import jobs, keys, logs, metrics
 from contract.events import InboundMessage, SessionEvent
 from contract.jid import is_group, jid_user
 from contract.wire import utcnow
 from functions import ai, alerts, repository
 from functions.config import Settings
 from functions.errors import AiDownstreamError, AiTimeout, RateLimited
-from functions.mailbox import KEY_PREFIX, Chat, Mailboxes
+from functions.mailbox import Chat, Mailboxes
 from functions.ratelimit import RateLimiter, get_limiter
 
 log = logs.get_logger(__name__)
 
 IGNORED = "messages_ignored_total"
 DEFAULT_PARAMETERS = {"max_steps": 5}
-DRAIN_JOB = "functions.worker.drain"
+DRAIN_JOB = jobs.WorkerJob.INBOUND_DRAIN
 # One drain may handle many messages, each waiting up to a limiter slot plus the AI timeout.
 DRAIN_JOB_TIMEOUT = 1800
 DONE_TTL_SECONDS = 2 * 86400
@@ -200,7 +200,7 @@ def enqueue_drain(rq_redis: redis.Redis, chat: Chat, *, trace_id: str | None, me
         args=(
             {"agentId": chat.agent_id, "chatId": chat.chat_id, "messageId": message_id, "traceId": trace_id},
         ),
-        job_id=f"inbound-{uuid.uuid4().hex}",
+        job_id=jobs.new_job_id(DRAIN_JOB, "inbound"),
         timeout=DRAIN_JOB_TIMEOUT,
         result_ttl=600,
         failure_ttl=7 * 86400,
@@ -211,7 +211,7 @@ def enqueue_drain(rq_redis: redis.Redis, chat: Chat, *, trace_id: str | None, me
 
 def done_key(agent_id: str, message_id: str) -> str:
     """Return the key marking a message as answered (or given up on): its outcome."""
-    return f"{KEY_PREFIX}:done:{agent_id}:{message_id}"
+    return keys.inbound_done(agent_id, message_id)
 
 
 @dataclass(frozen=True)
@@ -341,11 +341,7 @@ def _job_options(payload: jobs.JobPayload) -> tuple[jobs.JobName, dict[str, Any]
 
 def _enqueue(deps: Deps, payload: jobs.JobPayload) -> None:
     name, options = _job_options(payload)
-    jobs.enqueue(deps.rq_redis, name, payload, job_id=_job_id(name), timeout=120, **options)
-
-
-def _job_id(name: jobs.JobName) -> str:
-    return f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
+    jobs.enqueue(deps.rq_redis, name, payload, job_id=jobs.new_job_id(name), timeout=120, **options)
 
 
 def _commit(deps: Deps, done: str, outcome: str, outgoing: list[jobs.JobPayload]) -> bool:
@@ -362,7 +358,7 @@ def _commit(deps: Deps, done: str, outcome: str, outgoing: list[jobs.JobPayload]
                 queue.enqueue_call(
                     str(name),
                     args=(payload.to_wire(),),
-                    job_id=_job_id(name),
+                    job_id=jobs.new_job_id(name),
                     timeout=120,
                     failure_ttl=7 * 86400,
                     meta={"agentId": payload.agent_id, "traceId": payload.trace_id},

@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import current_app
 
-from contract import jobs
-from contract.live import PREFIX
+from contract import jobs, keys
 from functions import dispatch, repository
 from functions.db import get_engine
 from functions.errors import BadGateway, SessionNotFound, SessionNotReady
@@ -17,7 +16,7 @@ from functions.tracing import current_trace_id
 
 def phone_key(agent_id: str) -> str:
     """Return the Redis key holding the linked phone number of an agent."""
-    return f"{PREFIX}:agent:{agent_id}:phone"
+    return keys.phone(agent_id)
 
 
 def remember(agent_id: str, phone: str | None) -> None:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import redis
 
-from contract.live import PREFIX
+from contract import keys
 
-KEY_PREFIX = f"{PREFIX}:inbound"
-BOXES_KEY = f"{KEY_PREFIX}:boxes"
+KEY_PREFIX = keys.INBOUND_PREFIX
+BOXES_KEY = keys.boxes(KEY_PREFIX)
 
 # KEYS: seen marker, chat list, set of chats. ARGV: entry, seen ttl, chat member.
 # Returns 1 when the message id is new (and was queued), 0 for a duplicate.
@@ -64,12 +64,12 @@ class Chat:
     @property
     def key(self) -> str:
         """Return the Redis list of the chat's pending messages."""
-        return f"{self.prefix}:box:{self.agent_id}:{self.chat_id}"
+        return keys.box(self.prefix, self.agent_id, self.chat_id)
 
     @property
     def lease_key(self) -> str:
         """Return the Redis key of the chat's lease."""
-        return f"{self.key}:lease"
+        return keys.box_lease(self.key)
 
     @property
     def member(self) -> str:
@@ -85,12 +85,12 @@ class Chat:
 
 def seen_key(agent_id: str, message_id: str) -> str:
     """Return the key marking a WhatsApp message id as already accepted."""
-    return f"{KEY_PREFIX}:seen:{agent_id}:{message_id}"
+    return keys.inbound_seen(agent_id, message_id)
 
 
 def boxes_key(prefix: str) -> str:
     """Return the set of chats with mail among the mailboxes under `prefix`."""
-    return f"{prefix}:boxes"
+    return keys.boxes(prefix)
 
 
 class Mailboxes:

@@ -16,10 +16,10 @@ from typing import Any
 
 import redis
 
-from contract.live import PREFIX
+from contract import keys
 from contract.wire import iso, utcnow
 
-KEY_PREFIX = f"{PREFIX}:msg"
+KEY_PREFIX = keys.MESSAGE_PREFIX
 
 
 class MessageStatus(StrEnum):
@@ -94,12 +94,12 @@ return 1
 
 def record_key(agent_id: str, message_id: str) -> str:
     """Return the hash of one message's status."""
-    return f"{KEY_PREFIX}:{agent_id}:id:{message_id}"
+    return keys.message(agent_id, message_id)
 
 
 def job_key(agent_id: str, job_id: str) -> str:
     """Return the hash of a send not yet given a message id (then a pointer to it)."""
-    return f"{KEY_PREFIX}:{agent_id}:job:{job_id}"
+    return keys.message_job(agent_id, job_id)
 
 
 @dataclass(frozen=True)

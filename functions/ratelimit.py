@@ -12,7 +12,7 @@ from __future__ import annotations
 import redis
 from flask import Flask
 
-from contract.live import PREFIX
+from contract import keys
 from functions.errors import RateLimited
 
 # KEYS[1] bucket; ARGV: interval_us, burst, max_waiting, now_us ('' = Redis clock).
@@ -44,7 +44,7 @@ return math.floor(wait)
 
 def bucket_key(agent_id: str) -> str:
     """Return the Redis key of an agent's bucket."""
-    return f"{PREFIX}:ratelimit:{agent_id}"
+    return keys.rate_bucket(agent_id)
 
 
 class RateLimiter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,19 @@ from sqlalchemy.exc import IntegrityError
 from contract.wire import utcnow
 from functions.db import api_keys, whatsapp_user
 
-STATUSES = ("awaiting_qr", "connected", "disconnected", "auth_failed")
+
+class RecordStatus(StrEnum):
+    """The `status` column of `whatsapp_user`: the session's last known state, kept in the database."""
+
+    AWAITING_QR = "awaiting_qr"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    AUTH_FAILED = "auth_failed"
+
+
+STATUSES = tuple(status.value for status in RecordStatus)
+# Statuses of an agent whose session had linked (a lost live state will come back).
+LINKED_STATUSES = frozenset({RecordStatus.CONNECTED, RecordStatus.DISCONNECTED})
 
 
 class AgentOwnedByAnotherUser(Exception):
@@ -79,7 +92,7 @@ def _upsert_once(
                 whatsapp_user.insert().values(
                     user_id=user_id,
                     agent_id=agent_id,
-                    status="awaiting_qr",
+                    status=RecordStatus.AWAITING_QR.value,
                     created_at=now,
                     updated_at=now,
                     **values,
@@ -98,15 +111,16 @@ def delete_agent(engine: Engine, agent_id: str) -> bool:
         return result.rowcount > 0
 
 
-def set_status(engine: Engine, agent_id: str, status: str, at: datetime | None = None) -> bool:
+def set_status(engine: Engine, agent_id: str, status: RecordStatus | str, at: datetime | None = None) -> bool:
     """Record a session status change and its connected/disconnected timestamp."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
+    status = RecordStatus(status)
     at = at or utcnow()
-    values: dict[str, Any] = {"status": status, "updated_at": at}
-    if status == "connected":
+    values: dict[str, Any] = {"status": status.value, "updated_at": at}
+    if status is RecordStatus.CONNECTED:
         values["last_connected_at"] = at
-    elif status in ("disconnected", "auth_failed"):
+    elif status in (RecordStatus.DISCONNECTED, RecordStatus.AUTH_FAILED):
         values["last_disconnected_at"] = at
     with engine.begin() as conn:
         result = conn.execute(

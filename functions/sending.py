@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,9 +18,8 @@ from typing import Any
 from flask import current_app
 from rq.job import Job
 
-from contract import jobs
+from contract import jobs, keys
 from contract.jid import InvalidJid, normalize_jid
-from contract.live import PREFIX
 from contract.wire import iso, utcnow
 from functions import admission, dispatch
 from functions.config import Settings
@@ -78,7 +76,7 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 def _idem_key(agent_id: str, key: str) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"{PREFIX}:idem:{agent_id}:{digest}"
+    return keys.idempotency(agent_id, digest)
 
 
 def send(
@@ -95,7 +93,7 @@ def send(
     if record_key and (replay := _replay(agent_id, record_key, request_fingerprint)):
         return replay
     admission.admit(agent_id)
-    job_id = f"{name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex}"
+    job_id = jobs.new_job_id(name)
     if record_key:
         record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": {}}
         ttl = _settings().idempotency_ttl_seconds

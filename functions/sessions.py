@@ -204,7 +204,7 @@ def reconnect(agent_id: str, wait: float) -> dict[str, Any]:
     place(agent_id)
     if not stop(agent_id, delete_auth=True):
         raise BadGateway("the session host did not stop the session in time; try again")
-    repository.set_status(get_engine(), agent_id, "awaiting_qr")
+    repository.set_status(get_engine(), agent_id, repository.RecordStatus.AWAITING_QR)
     linked.forget(agent_id)
     start(agent_id)
     row = require_record(agent_id)

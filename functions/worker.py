@@ -22,10 +22,10 @@ import redis
 from flask import Flask, current_app, has_app_context
 from rq import Queue, SimpleWorker
 
-from contract import jobs, logs
+from contract import jobs, keys, logs
 from functions import inbound
 from functions.app import create_app
-from functions.mailbox import KEY_PREFIX, Chat
+from functions.mailbox import Chat
 from functions.webhooks import delivery
 
 log = logs.get_logger(__name__)
@@ -36,7 +36,7 @@ DRAIN_BUDGET_SECONDS = 30.0
 
 def attempts_key(agent_id: str, message_id: str) -> str:
     """Return the counter of failed tries of one message."""
-    return f"{KEY_PREFIX}:attempts:{agent_id}:{message_id}"
+    return keys.inbound_attempts(agent_id, message_id)
 
 
 def drain(payload: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from rq.exceptions import DequeueTimeout
 from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
 
-from contract import logs
+from contract import keys, logs
 from contract.events import EventType, SessionEvent
 from contract.failures import FailureCode
 from contract.hosts import HostRegistry
 from contract.jobs import SERIALIZER, agent_queue_name, host_queue_name
-from contract.live import PREFIX, LiveStateStore
+from contract.live import LiveStateStore
 from session_host import cleanup, metrics
 from session_host.auth_store import AuthStore, LocalAuthStore
 from session_host.browser.base import WhatsAppSession
@@ -38,7 +38,7 @@ class HostFull(CodedError):
 
 def resume_key(host_id: str) -> str:
     """Return the set of agents a host ran when it stopped, to reopen on its next start."""
-    return f"{PREFIX}:host:{host_id}:resume"
+    return keys.host_resume(host_id)
 
 
 class SessionHost:

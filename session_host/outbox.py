@@ -16,27 +16,26 @@ import redis
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from contract import logs
+from contract import keys, logs
 from contract import metrics as shared_metrics
 from contract.events import EVENTS_PATH, SessionEvent, sign
-from contract.live import PREFIX
 from session_host import metrics
 
 log = logs.get_logger(__name__)
 
-DEAD_KEY = f"{PREFIX}:outbox:dead"
+DEAD_KEY = keys.OUTBOX_DEAD_KEY
 DEAD_MAX = 10000
 BACKOFF_CAP_SECONDS = 30.0
 
 
 def outbox_key(agent_id: str) -> str:
     """Return the list of an agent's undelivered events."""
-    return f"{PREFIX}:outbox:{agent_id}"
+    return keys.outbox(agent_id)
 
 
 def pending_key(host_id: str) -> str:
     """Return the set of agents with undelivered events pushed by a host."""
-    return f"{PREFIX}:outbox:host:{host_id}"
+    return keys.outbox_pending(host_id)
 
 
 class TransientError(RuntimeError):

@@ -27,7 +27,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 from standardwebhooks import Webhook
 
-from contract import jobs, logs, metrics
+from contract import jobs, keys, logs, metrics
 from functions import media
 from functions.app import create_app
 from functions.config import Settings, parse_schedule
@@ -38,8 +38,8 @@ from functions.webhooks.registry import KEY_PREFIX, Receiver, WebhookRegistry
 
 log = logs.get_logger(__name__)
 
-DUE_KEY = f"{KEY_PREFIX}:due"
-REDELIVER_JOB = "functions.webhooks.delivery.redeliver"
+DUE_KEY = keys.WEBHOOKS_DUE_KEY
+REDELIVER_JOB = jobs.WorkerJob.WEBHOOKS_REDELIVER
 FAILED_TTL_SECONDS = 7 * 86400
 # Past this, a drain hands the rest of its box to a fresh job so warm shutdown stays prompt.
 DRAIN_BUDGET_SECONDS = 30.0
@@ -87,7 +87,7 @@ class Attempt:
 
 def attempts_key(box: Chat) -> str:
     """Return the hash counting failed tries per event of a box."""
-    return f"{box.key}:attempts"
+    return keys.box_attempts(box.key)
 
 
 def body_of(entry: dict[str, Any]) -> bytes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ import redis
 from flask import Flask
 from rq import Queue
 
-from contract import jobs, logs
+from contract import jobs, keys, logs
 from contract.wire import iso, utcnow
 from functions.config import Settings
 from functions.mailbox import Chat, Mailboxes
@@ -31,7 +30,7 @@ from functions.webhooks.schema import EventType
 log = logs.get_logger(__name__)
 
 SEEN_TTL_SECONDS = 7 * 86400
-DRAIN_JOB = "functions.webhooks.delivery.drain"
+DRAIN_JOB = jobs.WorkerJob.WEBHOOKS_DRAIN
 DRAIN_JOB_TIMEOUT = 900
 
 # KEYS: seen marker, sequence, set of boxes, then one box list per receiver.
@@ -61,12 +60,12 @@ def event_id(agent_id: str, event: EventType, key: str) -> str:
 
 def sequence_key(agent_id: str) -> str:
     """Return the counter numbering an agent's events."""
-    return f"{KEY_PREFIX}:seq:{agent_id}"
+    return keys.webhooks_sequence(agent_id)
 
 
 def seen_key(event: str) -> str:
     """Return the marker of an event id already queued."""
-    return f"{KEY_PREFIX}:seen:{event}"
+    return keys.webhooks_seen(event)
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ def enqueue_drain(rq_redis: redis.Redis, box: Chat) -> None:
     queue.enqueue_call(
         DRAIN_JOB,
         args=({"agentId": box.agent_id, "receiverId": box.chat_id},),
-        job_id=f"webhooks-{uuid.uuid4().hex}",
+        job_id=jobs.new_job_id(DRAIN_JOB, "webhooks"),
         timeout=DRAIN_JOB_TIMEOUT,
         result_ttl=60,
         failure_ttl=7 * 86400,

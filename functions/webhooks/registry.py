@@ -14,20 +14,20 @@ from urllib.parse import urlsplit
 
 import redis
 
-from contract.live import PREFIX
+from contract import keys
 from contract.wire import iso, utcnow
 from functions import media
 from functions.config import Settings
 from functions.errors import InvalidPayload
 from functions.webhooks.schema import EventType, WebhookSpec, new_secret, parse_events
 
-KEY_PREFIX = f"{PREFIX}:webhooks"
+KEY_PREFIX = keys.WEBHOOKS_PREFIX
 DEPLOYMENT_ID = "deployment"
 
 
 def config_key(agent_id: str) -> str:
     """Return the key holding an agent's webhook list."""
-    return f"{KEY_PREFIX}:config:{agent_id}"
+    return keys.webhooks_config(agent_id)
 
 
 def receiver_id(url: str) -> str:
