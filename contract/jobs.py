@@ -132,6 +132,22 @@ class RequestPairingCode(JobPayload):
     phone_number: str
 
 
+_JOB_OF: dict[type[JobPayload], JobName] = {
+    EnsureSession: JobName.ENSURE,
+    DestroySession: JobName.DESTROY,
+    SendText: JobName.SEND_TEXT,
+    SendMedia: JobName.SEND_MEDIA,
+    SetTyping: JobName.TYPING,
+    Logout: JobName.LOGOUT,
+    RequestPairingCode: JobName.PAIRING_CODE,
+}
+
+
+def job_name(payload: JobPayload) -> JobName:
+    """Return the host entry point that performs a payload."""
+    return _JOB_OF[type(payload)]
+
+
 class SendResult(WireModel):
     """What a send job returns."""
 

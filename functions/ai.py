@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 import requests
@@ -14,6 +15,9 @@ from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from contract import logs, metrics
 from functions.errors import AiDownstreamError, AiTimeout
+
+if TYPE_CHECKING:
+    from functions.config import Settings
 
 log = logs.get_logger(__name__)
 
@@ -132,6 +136,23 @@ def call_ai(
         raise AiDownstreamError(f"the AI backend answered HTTP {response.status_code}")
     raw = _parse(response, text)
     return AiResult(reply=extract_reply(raw), latency_seconds=latency, raw=raw)
+
+
+def ask(
+    agent: Mapping[str, Any],
+    agent_id: str,
+    payload: dict,
+    settings: Settings,
+    redis_client: redis.Redis | None,
+) -> AiResult:
+    """Ask an agent's AI backend (its own run endpoint, else AI_BACKEND_URL) with its key."""
+    return call_ai(
+        endpoint=endpoint_for(agent["endpoint_url_run"], agent_id, settings.ai_backend_url),
+        api_key=agent["api_key"],
+        payload=payload,
+        timeout=settings.ai_timeout_seconds,
+        redis_client=redis_client,
+    )
 
 
 def _observe(client: redis.Redis | None, seconds: float) -> None:

@@ -310,15 +310,8 @@ def _ask_ai(deps: Deps, entry: Entry, record: Any) -> str | None:
     wait = deps.limiter.acquire(entry.agent_id)
     if wait > 0:
         time.sleep(wait)  # the limiter's slot for this agent: waiting is the point
-    settings = deps.settings
-    result = ai.call_ai(
-        endpoint=ai.endpoint_for(record["endpoint_url_run"], entry.agent_id, settings.ai_backend_url),
-        api_key=record["api_key"],
-        payload=ai_payload(entry.message, entry.agent_id, entry.trace_id),
-        timeout=settings.ai_timeout_seconds,
-        redis_client=deps.redis,
-    )
-    return result.reply
+    payload = ai_payload(entry.message, entry.agent_id, entry.trace_id)
+    return ai.ask(record, entry.agent_id, payload, deps.settings, deps.redis).reply
 
 
 def _slot(deps: Deps, agent_id: str) -> datetime | None:

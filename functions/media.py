@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import boto3
@@ -27,6 +28,10 @@ import urllib3
 
 from contract.jobs import MediaRef
 from functions.errors import BadGateway, InvalidPayload, MediaTooLarge
+
+if TYPE_CHECKING:
+    from functions.config import Settings
+    from functions.schemas import SendMediaRequest
 
 MAX_REDIRECTS = 5
 DOWNLOAD_BUDGET = 3
@@ -273,3 +278,40 @@ def store(media: Media, *, agent_id: str, save_to_temp: bool, temp_dir: str, buc
     path.write_bytes(media.data)
     ref = MediaRef(kind="file", path=str(path), **common)
     return Stored(ref, str(path) if save_to_temp else None)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A send's media, stored: the reference for the host and the fields the answer reports."""
+
+    ref: MediaRef
+    details: dict[str, Any]
+
+
+def upload(body: SendMediaRequest, *, agent_id: str, settings: Settings) -> Upload:
+    """Take a send's media from its base64 data or URL, check it, settle type and name, store it."""
+    limit = settings.media_max_bytes
+    if body.data:
+        data, data_type = decode_base64(body.data, limit)
+        name = body.filename
+    else:
+        allowlist = Allowlist.parse(settings.media_url_allowlist)
+        data, data_type, served_name = fetch_url(
+            body.url or "", limit, allowlist, settings.media_fetch_timeout_seconds
+        )
+        name = body.filename or served_name
+    item = describe(data, name, body.mimeType, data_type)
+    stored = store(
+        item,
+        agent_id=agent_id,
+        save_to_temp=body.save_to_temp,
+        temp_dir=settings.temp_dir,
+        bucket=settings.media_bucket,
+    )
+    details = {
+        "previewPath": stored.preview_path,
+        "mimeType": item.mime_type,
+        "filename": item.filename,
+        "size": len(item.data),
+    }
+    return Upload(stored.ref, details)

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -42,9 +42,9 @@ _IN_PROGRESS = "a request with this Idempotency-Key is still being prepared; ret
 
 @dataclass(frozen=True)
 class Prepared:
-    """A send ready to enqueue: how to build its payload for a slot, and extra response fields."""
+    """A send ready to enqueue: its payload (without a slot yet) and extra response fields."""
 
-    build: Callable[[datetime | None], jobs.JobPayload]
+    payload: jobs.JobPayload
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,13 +81,27 @@ def _idem_key(agent_id: str, key: str) -> str:
 
 def send(
     agent_id: str,
-    name: jobs.JobName,
-    prepare: Callable[[], Prepared],
+    job: jobs.JobPayload | Callable[[], Prepared],
     *,
+    name: jobs.JobName | None = None,
     idempotency_key: str | None = None,
     request_fingerprint: str = "",
 ) -> SendOutcome:
-    """Enqueue one send the session admits (`functions.admission`); wait (bounded) for its result."""
+    """Enqueue one send the session admits (`functions.admission`); wait (bounded) for its result.
+
+    `job` is the job's payload, or, when preparing it costs something (fetching and storing
+    media), a function returning it: it runs only once the session admits the send and the
+    Idempotency-Key is not a retry; `name` then says which job it will be (the job id, taken
+    before, carries it). The limiter's slot is set on the payload here.
+    """
+    if callable(job):
+        if name is None:
+            raise TypeError("a deferred send needs the job name")
+        prepare = job
+    else:
+        name = jobs.job_name(job)
+        prepared_now = Prepared(job)
+        prepare = lambda: prepared_now  # noqa: E731
     record_key = _idem_key(agent_id, idempotency_key) if idempotency_key else None
     # A retry answers the first result even if the session has changed state since.
     if record_key and (replay := _replay(agent_id, record_key, request_fingerprint)):
@@ -109,7 +123,8 @@ def send(
             record = {"jobId": job_id, "fingerprint": request_fingerprint, "extra": prepared.extra}
             get_redis().set(record_key, json.dumps(record), xx=True, keepttl=True)
         not_before = utcnow() + timedelta(seconds=wait) if wait > 0 else None
-        job = dispatch.enqueue(name, prepared.build(not_before), job_id=job_id, timeout=int(wait) + 120)
+        payload = prepared.payload.model_copy(update={"not_before": not_before})
+        job = dispatch.enqueue(name, payload, job_id=job_id, timeout=int(wait) + 120)
     except BaseException:
         # Nothing was enqueued under this key: a retry must be free to try again.
         if record_key:

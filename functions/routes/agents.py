@@ -55,20 +55,13 @@ def run(agent_id: str):
     """Ask the agent's AI and send its reply (if any) to the chat."""
     body = parse_body(RunRequest)
     chat = sending.recipient(body.session_id)
-    settings = _settings()
     payload = {
         "input": body.text,
         "parameters": body.parameters,
         "session_id": chat,
         "metadata": {**(body.metadata or {}), "agentId": agent_id, "traceId": current_trace_id()},
     }
-    result = ai.call_ai(
-        endpoint=ai.endpoint_for(g.agent["endpoint_url_run"], agent_id, settings.ai_backend_url),
-        api_key=g.agent["api_key"],
-        payload=payload,
-        timeout=settings.ai_timeout_seconds,
-        redis_client=get_redis(),
-    )
+    result = ai.ask(g.agent, agent_id, payload, _settings(), get_redis())
     answer: dict[str, Any] = {"reply": result.reply, "replySent": False}
     if result.reply:
         answer.update(_send_reply(agent_id, chat, result.reply))
@@ -77,15 +70,9 @@ def run(agent_id: str):
 
 def _send_reply(agent_id: str, chat: str, text: str) -> dict[str, Any]:
     # The AI already answered: a reply that cannot be sent is reported, not turned into an error.
-    def prepare() -> sending.Prepared:
-        return sending.Prepared(
-            lambda not_before: jobs.SendText(
-                agent_id=agent_id, to=chat, text=text, trace_id=current_trace_id(), not_before=not_before
-            )
-        )
-
+    reply = jobs.SendText(agent_id=agent_id, to=chat, text=text, trace_id=current_trace_id())
     try:
-        outcome = sending.send(agent_id, jobs.JobName.SEND_TEXT, prepare)
+        outcome = sending.send(agent_id, reply)
     except ApiError as exc:
         return {"replySent": False, "replyError": {"code": exc.code, "message": exc.message}}
     return {"replySent": outcome.body["delivered"], "replyJobId": outcome.body["jobId"]}
@@ -95,25 +82,17 @@ def _send_reply(agent_id: str, chat: str, text: str) -> dict[str, Any]:
 def send_message(agent_id: str):
     """Send a text message (optionally quoting one) from the agent's WhatsApp."""
     body = parse_body(SendMessageRequest)
-    to = sending.recipient(body.to)
-
-    def prepare() -> sending.Prepared:
-        return sending.Prepared(
-            lambda not_before: jobs.SendText(
-                agent_id=agent_id,
-                to=to,
-                text=body.message,
-                quoted_message_id=body.quotedMessageId,
-                trace_id=current_trace_id(),
-                not_before=not_before,
-            )
-        )
-
+    message = jobs.SendText(
+        agent_id=agent_id,
+        to=sending.recipient(body.to),
+        text=body.message,
+        quoted_message_id=body.quotedMessageId,
+        trace_id=current_trace_id(),
+    )
     return _answer(
         sending.send(
             agent_id,
-            jobs.JobName.SEND_TEXT,
-            prepare,
+            message,
             idempotency_key=_idempotency_key(),
             request_fingerprint=sending.fingerprint(body.model_dump()),
         )
@@ -125,52 +104,22 @@ def send_media(agent_id: str):
     """Send an image, document or other file from base64 data or a URL."""
     body = parse_body(SendMediaRequest)
     to = sending.recipient(body.to)
-    settings = _settings()
 
     def prepare() -> sending.Prepared:
-        limit = settings.media_max_bytes
-        if body.data:
-            data, data_type = media.decode_base64(body.data, limit)
-            name = body.filename
-        else:
-            allowlist = media.Allowlist.parse(settings.media_url_allowlist)
-            data, data_type, served_name = media.fetch_url(
-                body.url or "", limit, allowlist, settings.media_fetch_timeout_seconds
-            )
-            name = body.filename or served_name
-        item = media.describe(data, name, body.mimeType, data_type)
-        stored = media.store(
-            item,
-            agent_id=agent_id,
-            save_to_temp=body.save_to_temp,
-            temp_dir=settings.temp_dir,
-            bucket=settings.media_bucket,
+        # Fetched and stored only when the send is admitted and not a retry.
+        stored = media.upload(body, agent_id=agent_id, settings=_settings())
+        payload = jobs.SendMedia(
+            agent_id=agent_id, to=to, media=stored.ref, caption=body.caption, trace_id=current_trace_id()
         )
-        extra = {
-            "previewPath": stored.preview_path,
-            "mimeType": item.mime_type,
-            "filename": item.filename,
-            "size": len(item.data),
-        }
-        return sending.Prepared(
-            lambda not_before: jobs.SendMedia(
-                agent_id=agent_id,
-                to=to,
-                media=stored.ref,
-                caption=body.caption,
-                trace_id=current_trace_id(),
-                not_before=not_before,
-            ),
-            extra,
-        )
+        return sending.Prepared(payload, stored.details)
 
     fingerprint_source = body.model_dump(exclude={"data"})
     fingerprint_source["data"] = sending.fingerprint({"data": body.data}) if body.data else None
     return _answer(
         sending.send(
             agent_id,
-            jobs.JobName.SEND_MEDIA,
             prepare,
+            name=jobs.JobName.SEND_MEDIA,
             idempotency_key=_idempotency_key(),
             request_fingerprint=sending.fingerprint(fingerprint_source),
         )
