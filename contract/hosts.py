@@ -21,6 +21,11 @@ class NoLiveHost(RuntimeError):
     """Raised when no session host is heart-beating."""
 
 
+class HostsReasserting(NoLiveHost):
+    """Raised when hosts heart-beat but none is registered: Redis lost the registry, and the
+    hosts re-register on their next heartbeat."""
+
+
 class HostInfo(WireModel):
     """One registered session host as read from the registry."""
 
@@ -90,9 +95,13 @@ class HostRegistry:
             pipe.zadd(HOSTS_KEY, {host_id: now})
             pipe.execute()
 
-    def heartbeat(self, host_id: str, now: float) -> None:
-        """Record that a host is alive."""
-        self.client.zadd(HOSTS_KEY, {host_id: now})
+    def heartbeat(self, host_id: str, now: float) -> bool:
+        """Record that a host is alive; return False when its registry entry is gone."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.zadd(HOSTS_KEY, {host_id: now})
+            pipe.exists(host_key(host_id))
+            _, registered = pipe.execute()
+        return bool(registered)
 
     def deregister(self, host_id: str) -> None:
         """Remove a host and release every agent it owned, for others to take over."""
@@ -160,6 +169,8 @@ class HostRegistry:
             current = self.owner_of(agent_id)
             if current in live:
                 return live[current]
+            if not live and self.client.zcount(HOSTS_KEY, now - self.ttl, "+inf"):
+                raise HostsReasserting("session hosts are re-registering after Redis lost its data")
             chosen = _freest(list(live.values()))
             if self.claim(agent_id, chosen.host_id, current):
                 return chosen

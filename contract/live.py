@@ -137,6 +137,24 @@ class LiveStateStore:
             pipe.execute()
         return new
 
+    def restore(self, state: LiveState) -> bool:
+        """Write back a state Redis lost (a host republishing its lanes); False when one exists."""
+        key = live_key(state.agent_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)
+                if pipe.exists(key):
+                    return False
+                pipe.multi()
+                pipe.hset(key, mapping=_to_hash(state))
+                if state.state is SessionState.CONNECTED:
+                    pipe.sadd(ACTIVE_KEY, state.agent_id)
+                pipe.publish(live_channel(state.agent_id), json.dumps(state.to_wire()))
+                pipe.execute()
+            except redis.WatchError:
+                return False  # the lane itself wrote a newer state meanwhile
+        return True
+
     def clear(self, agent_id: str, *, host: str | None) -> None:
         """Forget an agent's live state (session destroyed) and announce it as stopped."""
         gone = LiveState(agent_id=agent_id, state=SessionState.STOPPED, host=host, updated_at=utcnow())

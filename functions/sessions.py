@@ -10,10 +10,10 @@ from flask import current_app
 from sqlalchemy.engine import RowMapping
 
 from contract import jobs
-from contract.hosts import HostInfo, NoLiveHost
+from contract.hosts import HostInfo, HostsReasserting, NoLiveHost
 from contract.live import LiveState, SessionState, timestamps
 from contract.wire import iso
-from functions import dispatch, linked, repository
+from functions import admission, dispatch, linked, repository
 from functions.config import Settings
 from functions.db import get_engine
 from functions.errors import (
@@ -23,6 +23,7 @@ from functions.errors import (
     InvalidPayload,
     NoSessionHost,
     QrTimeout,
+    ServiceUnavailable,
     SessionNotFound,
 )
 from functions.qr import qr_image
@@ -100,6 +101,8 @@ def place(agent_id: str) -> HostInfo:
     """Return the live host owning the agent, placing it if needed."""
     try:
         return get_host_registry().ensure_owner(agent_id, time.time())
+    except HostsReasserting as exc:
+        raise ServiceUnavailable(f"{exc}; retry shortly", retry_after=admission.RETRY_AFTER_SECONDS) from exc
     except NoLiveHost as exc:
         raise NoSessionHost(f"{exc}; start a session host with `python -m session_host`") from exc
 

@@ -76,12 +76,7 @@ class SessionHost:
         """Register, restore owned sessions, and start dispatch, heartbeat and cleanup threads."""
         self.settings.wa_auth_dir.mkdir(parents=True, exist_ok=True)
         self.settings.temp_dir.mkdir(parents=True, exist_ok=True)
-        metrics_url = (
-            f"http://{self.settings.metrics_host}:{self.settings.metrics_port}/metrics"
-            if self.settings.metrics_port
-            else None
-        )
-        self.registry.register(self.host_id, self.settings.max_sessions, time.time(), metrics_url=metrics_url)
+        self._register()
         self.outbox.start()
         self._restore()
         for target, name in (
@@ -93,6 +88,14 @@ class SessionHost:
             thread.start()
             self._threads.append(thread)
         log.info("session host started", hostId=self.host_id, capacity=self.settings.max_sessions)
+
+    def _register(self) -> None:
+        metrics_url = (
+            f"http://{self.settings.metrics_host}:{self.settings.metrics_port}/metrics"
+            if self.settings.metrics_port
+            else None
+        )
+        self.registry.register(self.host_id, self.settings.max_sessions, time.time(), metrics_url=metrics_url)
 
     def _restore(self) -> None:
         owned = self.registry.agents_of(self.host_id)
@@ -237,10 +240,37 @@ class SessionHost:
     def _beat(self) -> None:
         while not self.stopping.wait(self.settings.heartbeat_seconds):
             try:
-                self.registry.heartbeat(self.host_id, time.time())
+                if not self.registry.heartbeat(self.host_id, time.time()):
+                    log.warning(
+                        "registry entry gone (Redis lost its data?); registering again", hostId=self.host_id
+                    )
+                    self._register()
+                self._reassert()
                 self._take_over()
             except redis.RedisError:
                 log.exception("heartbeat: Redis unavailable")
+
+    def _reassert(self) -> None:
+        """After Redis lost its data: own our running agents again and republish their state.
+
+        Ownership is re-claimed by compare-and-set from no owner, so when two hosts race for
+        an agent exactly one wins; the other closes its browser without logging out.
+        """
+        with self._lock:
+            lanes = [lane for lane in self.lanes.values() if not lane.finished and lane.want_running]
+        for lane in lanes:
+            owner = self.registry.owner_of(lane.agent_id)
+            if owner is None and self.registry.claim(lane.agent_id, self.host_id, None):
+                log.warning("re-claimed an agent whose owner key was gone", agentId=lane.agent_id)
+                owner = self.host_id
+            owner = owner or self.registry.owner_of(lane.agent_id)
+            if owner != self.host_id:
+                lane.surrender(owner or "?")
+                continue
+            if lane.agent_id not in self.registry.agents_of(self.host_id):
+                self.registry.claim(lane.agent_id, self.host_id, self.host_id)
+            if lane.republish():
+                log.warning("republished a live state Redis had lost", agentId=lane.agent_id)
 
     def _take_over(self) -> None:
         for dead in self.registry.dead_hosts(time.time()):

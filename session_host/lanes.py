@@ -10,6 +10,7 @@ thread may do, and its SIGALRM job timeout is main-thread only too, hence TimerD
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from rq import Queue
 from rq.exceptions import DequeueTimeout
 from rq.job import Job, JobStatus
@@ -30,7 +32,7 @@ from contract.failures import META_KEY, FailureCode, JobFailure
 from contract.hosts import HostRegistry
 from contract.jid import jid_user
 from contract.jobs import SERIALIZER, agent_queue_name
-from contract.live import LiveStateStore, SessionState
+from contract.live import LiveState, LiveStateStore, SessionState
 from session_host import metrics
 from session_host.auth_store import AuthStore
 from session_host.browser.base import LoadFailed, SessionError, WhatsAppSession
@@ -103,6 +105,9 @@ class AgentLane:
             serializer=SERIALIZER,
         )
         self.state: SessionState | None = None
+        # The last live state this lane wrote, republished if Redis loses it.
+        self.published: LiveState | None = None
+        self._surrender_to: str | None = None
         self.qr: str | None = None
         self.changed = threading.Condition()
         self.inbox: deque[tuple[Job, Queue]] = deque()
@@ -139,34 +144,56 @@ class AgentLane:
 
     # -- the lane thread -----------------------------------------------------------------
     def _run(self) -> None:
-        self.worker.register_birth()
+        try:
+            self.worker.register_birth()
+        except redis.RedisError as exc:
+            log.warning(
+                "could not register the lane's worker: Redis unavailable",
+                agentId=self.agent_id,
+                error=str(exc),
+            )
         try:
             while True:
-                item = self._next_inbox()
-                if item is not None:
-                    self._execute(*item)
-                    continue
-                if self.ctx.stopping.is_set() or self._end_if_idle():
-                    break
-                if self.want_running and not self.session.healthy():
-                    if self.state in (SessionState.AWAITING_QR, SessionState.CONNECTED):
-                        self.crashed("the browser process is gone")
-                    elif time.monotonic() >= self._restart_at:
-                        self._open(restarting=self.state is not None)
-                        continue
-                elif self.want_running and self.accepting():
-                    job_and_queue = self._dequeue()
-                    if job_and_queue is not None:
-                        self._execute(*job_and_queue)
-                    continue
-                with self.changed:
-                    if not self.inbox and not self.ctx.stopping.is_set():
-                        self.changed.wait(max(0.05, min(1.0, self._restart_at - time.monotonic())))
+                try:
+                    if self._step():
+                        break
+                except redis.RedisError as exc:
+                    # Redis away (restart, failover): keep the browser, try again shortly.
+                    log.warning("lane waiting for Redis", agentId=self.agent_id, error=str(exc))
+                    self.ctx.stopping.wait(1.0)
         except Exception:
             log.exception("agent lane crashed", agentId=self.agent_id)
         finally:
             self.session.stop()
-            self.worker.register_death()
+            with contextlib.suppress(redis.RedisError):  # the worker's key expires by itself
+                self.worker.register_death()
+
+    def _step(self) -> bool:
+        """Do one thing the lane has to do; return True when the lane ends."""
+        item = self._next_inbox()
+        if item is not None:
+            self._execute(*item)
+            return False
+        if self.ctx.stopping.is_set() or self._end_if_idle():
+            return True
+        if self._surrender_to is not None:
+            self._give_up_ownership()
+            return False
+        if self.want_running and not self.session.healthy():
+            if self.state in (SessionState.AWAITING_QR, SessionState.CONNECTED):
+                self.crashed("the browser process is gone")
+            elif time.monotonic() >= self._restart_at:
+                self._open(restarting=self.state is not None)
+                return False
+        elif self.want_running and self.accepting():
+            job_and_queue = self._dequeue()
+            if job_and_queue is not None:
+                self._execute(*job_and_queue)
+            return False
+        with self.changed:
+            if not self.inbox and not self.ctx.stopping.is_set():
+                self.changed.wait(max(0.05, min(1.0, self._restart_at - time.monotonic())))
+        return False
 
     def _dequeue(self) -> tuple[Job, Queue] | None:
         # BLMOVE into RQ's intermediate list: a job taken by a lane that dies before
@@ -186,6 +213,20 @@ class AgentLane:
     def _next_inbox(self) -> tuple[Job, Queue] | None:
         with self.changed:
             return self.inbox.popleft() if self.inbox else None
+
+    def _give_up_ownership(self) -> None:
+        # The saved login stays: the owner opens it (one Chrome per profile, never two).
+        log.warning(
+            "another host owns this agent; closing its browser here",
+            agentId=self.agent_id,
+            owner=self._surrender_to,
+        )
+        self.want_running = False
+        self.session.stop()
+        with self.changed:
+            self._surrender_to = None
+            self.state = None
+            self.changed.notify_all()
 
     def _end_if_idle(self) -> bool:
         with self.changed:
@@ -321,9 +362,22 @@ class AgentLane:
 
     def set_state(self, state: SessionState, **fields: Any) -> None:
         """Change the live state (the contract's one setter) and wake waiters."""
-        self.ctx.live.set_state(self.agent_id, state, host=self.ctx.host_id, **fields)
+        published = self.ctx.live.set_state(self.agent_id, state, host=self.ctx.host_id, **fields)
         with self.changed:
             self.state = state
+            self.published = published
+            self.changed.notify_all()
+
+    def republish(self) -> bool:
+        """Write the lane's live state back when Redis lost it; return whether it did."""
+        with self.changed:
+            published = self.published if self.state is not None else None
+        return published is not None and self.ctx.live.restore(published)
+
+    def surrender(self, owner: str) -> None:
+        """Another host owns the agent now: close the browser (no logout) and end the lane."""
+        with self.changed:
+            self._surrender_to = owner
             self.changed.notify_all()
 
     def report(self, state: SessionState, event: EventType | None, **fields: Any) -> None:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from contract.hosts import HostRegistry, NoLiveHost
+from contract.hosts import HostRegistry, HostsReasserting, NoLiveHost
 from contract.jobs import host_queue_name
 
 NOW = 1_000_000.0
@@ -164,3 +164,30 @@ def test_deregister_frees_every_agent_for_takeover(registry):
     assert registry.live_hosts(NOW) == []
     assert registry.owner_of("a1") is None
     assert registry.owner_of("a2") is None
+
+
+def test_a_heartbeat_tells_whether_the_registry_entry_survived(registry, redis_client):
+    registry.register("h1", capacity=2, now=NOW)
+    assert registry.heartbeat("h1", NOW + 1) is True
+    # when Redis loses everything (restart without persistence), the next beat notices
+    redis_client.flushall()
+    assert registry.heartbeat("h1", NOW + 2) is False
+    assert registry.live_hosts(NOW + 2) == []
+
+
+def test_fresh_heartbeats_without_a_registry_are_reasserting_not_absent(registry, redis_client):
+    # given a host whose heartbeat came back after a flush, but not yet its registry entry
+    registry.register("h1", capacity=2, now=NOW)
+    redis_client.flushall()
+    registry.heartbeat("h1", NOW)
+    # then placing an agent says "retry shortly", not "no host"
+    with pytest.raises(HostsReasserting):
+        registry.ensure_owner("a1", NOW)
+    # and once the host re-registers, placement works again
+    registry.register("h1", capacity=2, now=NOW)
+    assert registry.ensure_owner("a1", NOW).host_id == "h1"
+    # while no heartbeat at all is still no host
+    redis_client.flushall()
+    with pytest.raises(NoLiveHost) as raised:
+        registry.ensure_owner("a2", NOW)
+    assert not isinstance(raised.value, HostsReasserting)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from contract.hosts import HostRegistry
 from functions import repository
 from tests.support.host import FakeHost, later
 from tests.support.processes import ROOT, Process, free_port, start_redis, wait_http_ok
@@ -160,3 +161,34 @@ def test_gunicorn_survives_a_redis_restart(own_redis, clean_pg_url, run_dir):
         assert "Traceback" not in api.log()
     finally:
         assert api.stop() == 0
+
+
+def test_a_send_while_redis_is_down_answers_503_at_once(make_app, own_redis):
+    processes, url = own_redis
+    app = make_app(redis_url=url)
+    record(app)
+    client = app.test_client()
+    assert processes[0].stop() == 0
+    started = time.monotonic()
+    response = client.post(
+        "/agents/agent-1/messages",
+        json={"to": "6281234567890", "message": "hi"},
+        headers={"Authorization": "Bearer any"},
+    )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    # not a hang until SEND_WAIT_SECONDS: the client gives up after one quick retry
+    assert elapsed < 2.0, elapsed
+
+
+def test_post_sessions_while_hosts_reregister_is_503_with_retry_after(make_app, own_redis):
+    _, url = own_redis
+    app = make_app(redis_url=url)
+    # given a host heart-beating after Redis lost its registry entry
+    HostRegistry(app.extensions["redis"], ttl=15).heartbeat("host-x", time.time())
+    body = {"userId": "u", "agentId": "agent-9", "agentName": "n", "apikey": "k"}
+    response = app.test_client().post("/sessions", json=body)
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["Retry-After"] == "2"
