@@ -47,6 +47,9 @@ class LiveState(WireModel):
     # WhatsApp accepted the saved login and nothing has revoked it since (logout, new QR,
     # auth failure): a restore or takeover of this session needs no QR.
     logged_in: bool = False
+    # The number the device is linked as (digits), kept while logged in, so a host that
+    # republishes its state after Redis lost it restores the number too.
+    phone: str | None = None
 
     @property
     def resuming(self) -> bool:
@@ -99,6 +102,7 @@ class LiveStateStore:
         qr: str | None = None,
         pairing_code: str | None = None,
         reason: str | None = None,
+        phone: str | None = None,
     ) -> LiveState:
         """Change an agent's state; the only writer of live state. Publishes the result."""
         now = utcnow()
@@ -124,6 +128,7 @@ class LiveStateStore:
             host=host,
             updated_at=now,
             logged_in=logged_in,
+            phone=(phone or (previous.phone if previous else None)) if logged_in else None,
         )
         key = live_key(agent_id)
         with self.client.pipeline(transaction=True) as pipe:

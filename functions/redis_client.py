@@ -7,13 +7,23 @@ from flask import Flask, current_app
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from contract import logs, reconnects
 from contract.hosts import HostRegistry
 from contract.live import LiveStateStore
+
+log = logs.get_logger(__name__)
+_count_in_redis = reconnects.count_in_redis("api")
+
+
+def _count_reconnect(connection: redis.Connection) -> None:
+    log.warning("reconnected to Redis")
+    _count_in_redis(connection)
 
 
 def _client(url: str, decode: bool) -> redis.Redis:
     return redis.Redis.from_url(
         url,
+        connection_class=reconnects.connection_class(url, _count_reconnect),
         decode_responses=decode,
         # While Redis is down a request must fail fast (503 within about 2 s), not hang:
         # 0.5 s per connect and one retry. Reads allow 3 s, above the 2 s blocking waits

@@ -76,7 +76,9 @@ def live_view(state: LiveState | None) -> dict[str, Any]:
 
 def linked_phone(state: LiveState | None) -> str | None:
     """Return the number a connected session is linked as (digits), else None."""
-    return linked.phone_of(state.agent_id) if state is not None and state.is_ready else None
+    if state is None or not state.is_ready:
+        return None
+    return linked.phone_of(state.agent_id) or state.phone
 
 
 def session_view(row: RowMapping, state: LiveState | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from rq.exceptions import DequeueTimeout
 from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
 
-from contract import keys, logs
+from contract import keys, logs, reconnects
 from contract.events import EventType, SessionEvent
 from contract.failures import FailureCode
 from contract.hosts import HostRegistry
@@ -41,14 +41,32 @@ def resume_key(host_id: str) -> str:
     return keys.host_resume(host_id)
 
 
+def _count_reconnect(_connection: redis.Connection) -> None:
+    metrics.REDIS_RECONNECTS.inc()
+    log.warning("reconnected to Redis")
+
+
+def _redis(url: str, decode_responses: bool = False) -> redis.Redis:
+    # Timeouts so a Redis that vanished (no RST: a failover, a dead node) is noticed, not
+    # waited on forever; reads allow 10 s, above the 1 s blocking dequeues of lanes.
+    return redis.Redis.from_url(
+        url,
+        connection_class=reconnects.connection_class(url, _count_reconnect),
+        decode_responses=decode_responses,
+        health_check_interval=15,
+        socket_connect_timeout=2,
+        socket_timeout=10,
+    )
+
+
 class SessionHost:
     """Owns the lanes of this host's agents and keeps the host registered."""
 
     def __init__(self, settings: HostSettings, auth: AuthStore | None = None):
         self.settings = settings
         self.host_id = settings.host_id
-        self.redis = redis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=15)
-        self.rq = redis.Redis.from_url(settings.redis_url, health_check_interval=15)
+        self.redis = _redis(settings.redis_url, decode_responses=True)
+        self.rq = _redis(settings.redis_url)
         self.live = LiveStateStore(self.redis)
         self.registry = HostRegistry(self.redis, ttl=settings.host_ttl_seconds)
         self.outbox = EventOutbox(

@@ -382,7 +382,7 @@ class AgentLane:
 
     def report(self, state: SessionState, event: EventType | None, **fields: Any) -> None:
         """Set the live state and, when `event` is given, post it to the functions."""
-        phone = fields.pop("phone", None)
+        phone = fields.get("phone")
         self.set_state(state, **fields)
         if event is not None:
             self.ctx.emit(event, self.agent_id, state=state, reason=fields.get("reason"), phone=phone)

@@ -29,6 +29,11 @@ EVENTS_RETRIED = Counter(
 EVENTS_REJECTED = Counter(
     "wagw_host_events_rejected_total", "Events the functions refused (dead-lettered).", registry=REGISTRY
 )
+REDIS_RECONNECTS = Counter(
+    "wagw_host_redis_reconnects_total",
+    "Redis connections that broke and connected again (a restart, a failover).",
+    registry=REGISTRY,
+)
 EVENTS_DROPPED = Counter(
     "wagw_host_events_dropped_total", "Events dropped because an agent's outbox was full.", registry=REGISTRY
 )

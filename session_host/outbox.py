@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import zlib
+from collections import deque
 
 import redis
 import requests
@@ -65,6 +66,10 @@ class EventOutbox:
         ]
         self._retry_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
+        # Events pushed while Redis did not answer, per agent, in order; moved to Redis as
+        # soon as it answers again (bounded like the Redis outbox).
+        self._held: dict[str, deque[str]] = {}
+        self._held_lock = threading.Lock()
 
     def start(self) -> None:
         """Start the sender threads."""
@@ -81,20 +86,55 @@ class EventOutbox:
                 thread.join(timeout)
 
     def push(self, event: SessionEvent) -> None:
-        """Store an event for delivery and wake its sender."""
-        key = outbox_key(event.agent_id)
+        """Store an event for delivery and wake its sender; hold it in memory while Redis is away."""
+        agent_id, raw = event.agent_id, event.model_dump_json(by_alias=True)
+        with self._held_lock:
+            held = self._held.get(agent_id)
+            if held is None:
+                try:
+                    self._store(agent_id, raw)
+                except redis.RedisError as exc:
+                    log.warning(
+                        "event outbox: Redis unavailable; holding events in memory",
+                        agentId=agent_id,
+                        error=str(exc),
+                    )
+                    held = self._held[agent_id] = deque()
+            if held is not None:  # behind events already held: keep the order
+                if len(held) >= self.max_per_agent:
+                    held.popleft()
+                    metrics.EVENTS_DROPPED.inc()
+                    log.error("event outbox full while Redis is away: oldest event dropped", agentId=agent_id)
+                held.append(raw)
+        self._wake[self._slot(agent_id)].set()
+
+    def held(self) -> int:
+        """Return how many events wait in memory for Redis to answer again."""
+        with self._held_lock:
+            return sum(len(held) for held in self._held.values())
+
+    def _store(self, agent_id: str, raw: str) -> None:
+        key = outbox_key(agent_id)
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, event.model_dump_json(by_alias=True))
-            pipe.sadd(pending_key(self.host_id), event.agent_id)
+            pipe.rpush(key, raw)
+            pipe.sadd(pending_key(self.host_id), agent_id)
             pipe.llen(key)
             length = pipe.execute()[-1]
         if length > self.max_per_agent:
             dropped = self.client.lpop(key, length - self.max_per_agent) or []
             metrics.EVENTS_DROPPED.inc(len(dropped))
-            log.error(
-                "event outbox full: oldest events dropped", agentId=event.agent_id, dropped=len(dropped)
-            )
-        self._wake[self._slot(event.agent_id)].set()
+            log.error("event outbox full: oldest events dropped", agentId=agent_id, dropped=len(dropped))
+
+    def _release_held(self) -> None:
+        """Move the events held in memory to Redis, in order (raises RedisError if still away)."""
+        with self._held_lock:
+            for agent_id in list(self._held):
+                held = self._held[agent_id]
+                while held:
+                    self._store(agent_id, held[0])
+                    held.popleft()
+                del self._held[agent_id]
+                log.warning("event outbox: Redis answers again; held events stored", agentId=agent_id)
 
     def adopt(self, dead_host: str) -> None:
         """Take over the undelivered events a dead host left behind."""
@@ -119,6 +159,8 @@ class EventOutbox:
             self._wake[slot].wait(1.0)
             self._wake[slot].clear()
             try:
+                if self._held:
+                    self._release_held()
                 for agent_id in self.client.smembers(pending_key(self.host_id)):
                     if self._slot(agent_id) == slot and self._retry_at.get(agent_id, 0) <= time.monotonic():
                         self._drain(session, agent_id)

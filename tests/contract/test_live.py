@@ -160,3 +160,21 @@ def test_logged_in_follows_connect_and_is_lost_to_a_qr_logout_or_auth_failure(st
     store.set_state("a1", SessionState.CONNECTED, host="h2")
     failed = store.set_state("a1", SessionState.FAILED, host="h2", reason="no page")
     assert failed.logged_in and not failed.resuming
+
+
+def test_the_linked_number_is_kept_while_logged_in_and_dropped_on_logout(store):
+    store.set_state("a1", SessionState.CONNECTED, host="h1", phone="628123")
+    assert store.set_state("a1", SessionState.DISCONNECTED, host="h1", reason="network").phone == "628123"
+    assert store.set_state("a1", SessionState.CONNECTED, host="h1").phone == "628123"
+    logged_out = store.set_state("a1", SessionState.DISCONNECTED, host="h1", reason=LOGGED_OUT_REASON)
+    assert logged_out.phone is None
+
+
+def test_restore_writes_back_a_lost_state_but_never_over_a_newer_one(store, redis_client):
+    written = store.set_state("a1", SessionState.CONNECTED, host="h1", phone="628123")
+    assert store.restore(written) is False  # still there: nothing to do
+    redis_client.flushall()
+    assert store.restore(written) is True
+    again = store.get("a1")
+    assert again is not None and again.is_ready and again.phone == "628123"
+    assert redis_client.sismember(ACTIVE_KEY, "a1")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -10,7 +12,7 @@ import redis
 from contract.events import EventType, SessionEvent
 from session_host.outbox import DEAD_KEY, EventOutbox, outbox_key, pending_key
 from tests.session_host.receiver import SECRET, Receiver, running_receiver
-from tests.support.processes import free_port
+from tests.support.processes import free_port, start_redis
 from tests.support.waiting import wait_until
 
 
@@ -111,3 +113,30 @@ def test_a_full_outbox_drops_its_oldest_events_loudly(redis_client: redis.Redis)
         SessionEvent.model_validate_json(raw).reason for raw in redis_client.lrange(outbox_key("a1"), 0, -1)
     ]
     assert kept == [f"e{n}" for n in range(5, 15)]
+
+
+def test_events_pushed_while_redis_is_away_are_held_and_delivered_in_order(
+    run_dir, receiver: Receiver
+) -> None:
+    process, url = start_redis(run_dir, name=f"outbox-redis-{os.urandom(3).hex()}")
+    processes = [process]
+    client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=0.5)
+    outbox = make_outbox(client, receiver.url, max_per_agent=3)
+    outbox.start()
+    try:
+        outbox.push(event("a1", "before"))
+        wait_until(lambda: len(receiver.events) == 1, 10)
+        # when Redis goes away, pushes neither raise nor vanish: they wait in memory (bounded)
+        assert process.stop() == 0
+        for n in range(4):
+            outbox.push(event("a1", f"held-{n}"))
+        assert outbox.held() == 3  # EVENT_OUTBOX_MAX per agent: the oldest one was dropped
+        # then, once Redis answers again (empty), they are stored and delivered in order
+        processes.append(start_redis(run_dir, name="outbox-redis-again", port=urlsplit(url).port)[0])
+        wait_until(lambda: len(receiver.events) == 4, 15)
+    finally:
+        outbox.stop()
+        for proc in processes:
+            proc.stop()
+    assert [e["reason"] for e in receiver.events] == ["before", "held-1", "held-2", "held-3"]
+    assert outbox.held() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -73,6 +74,9 @@ def test_redis_down_is_503_then_the_same_app_recovers(make_app, own_redis, run_d
     again = client.get("/sessions/agent-1")
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["agentId"] == "agent-1"
+    # and the reconnect was counted, in Redis, for the whole deployment's /metrics
+    metrics_text = client.get("/metrics").get_data(as_text=True)
+    assert re.search(r'^redis_reconnects_total\{process="api"\} [1-9]', metrics_text, re.M), metrics_text
 
 
 def test_redis_dying_during_a_qr_wait_is_503_at_once(make_app, own_redis):
