@@ -44,6 +44,11 @@ def connection_class(url: str, on_reconnect: OnReconnect) -> type:
     return _counting(base, on_reconnect)
 
 
+def client(url: str, on_reconnect: OnReconnect, **options: object) -> redis.Redis:
+    """Return a Redis client for `url` whose connections report their reconnects."""
+    return redis.Redis.from_url(url, connection_class=connection_class(url, on_reconnect), **options)
+
+
 def count_in_redis(process: str) -> OnReconnect:
     """Return an `on_reconnect` adding to the deployment-wide counter, on the connection itself.
 

@@ -21,9 +21,9 @@ def _count_reconnect(connection: redis.Connection) -> None:
 
 
 def _client(url: str, decode: bool) -> redis.Redis:
-    return redis.Redis.from_url(
+    return reconnects.client(
         url,
-        connection_class=reconnects.connection_class(url, _count_reconnect),
+        _count_reconnect,
         decode_responses=decode,
         # While Redis is down a request must fail fast (503 within about 2 s), not hang:
         # 0.5 s per connect and one retry. Reads allow 3 s, above the 2 s blocking waits

@@ -49,9 +49,9 @@ def _count_reconnect(_connection: redis.Connection) -> None:
 def _redis(url: str, decode_responses: bool = False) -> redis.Redis:
     # Timeouts so a Redis that vanished (no RST: a failover, a dead node) is noticed, not
     # waited on forever; reads allow 10 s, above the 1 s blocking dequeues of lanes.
-    return redis.Redis.from_url(
+    return reconnects.client(
         url,
-        connection_class=reconnects.connection_class(url, _count_reconnect),
+        _count_reconnect,
         decode_responses=decode_responses,
         health_check_interval=15,
         socket_connect_timeout=2,
@@ -282,8 +282,10 @@ class SessionHost:
                 log.warning("re-claimed an agent whose owner key was gone", agentId=lane.agent_id)
                 owner = self.host_id
             owner = owner or self.registry.owner_of(lane.agent_id)
+            if owner is None:
+                continue  # claimed and released meanwhile: try again on the next beat
             if owner != self.host_id:
-                lane.surrender(owner or "?")
+                lane.surrender(owner)
                 continue
             if lane.agent_id not in self.registry.agents_of(self.host_id):
                 self.registry.claim(lane.agent_id, self.host_id, self.host_id)
