@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 
 import redis
 
+from contract.keys import COUNTERS_KEY
+from contract.metrics import series
+
 REDIS_RECONNECTS = "redis_reconnects_total"
 
 OnReconnect = Callable[[redis.Connection], None]
@@ -55,9 +58,6 @@ def count_in_redis(process: str) -> OnReconnect:
     The new connection is used directly (not the pool, which is busy handing it out), and a
     failure to count never fails the connection.
     """
-    from contract.keys import COUNTERS_KEY
-    from contract.metrics import series
-
     field = series(REDIS_RECONNECTS, {"process": process})
 
     def count(connection: redis.Connection) -> None:

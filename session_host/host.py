@@ -276,6 +276,7 @@ class SessionHost:
         """
         with self._lock:
             lanes = [lane for lane in self.lanes.values() if not lane.finished and lane.want_running]
+        owned = self.registry.agents_of(self.host_id) if lanes else set()
         for lane in lanes:
             owner = self.registry.owner_of(lane.agent_id)
             if owner is None and self.registry.claim(lane.agent_id, self.host_id, None):
@@ -287,7 +288,7 @@ class SessionHost:
             if owner != self.host_id:
                 lane.surrender(owner)
                 continue
-            if lane.agent_id not in self.registry.agents_of(self.host_id):
+            if lane.agent_id not in owned:
                 self.registry.claim(lane.agent_id, self.host_id, self.host_id)
             if lane.republish():
                 log.warning("republished a live state Redis had lost", agentId=lane.agent_id)
