@@ -47,7 +47,10 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        return _api_error(errors.for_http_status(exc.code or 500, exc.description or exc.name))
+        response, status = _api_error(errors.for_http_status(exc.code or 500, exc.description or exc.name))
+        if "Allow" in (framework := dict(exc.get_headers())):  # 405 says which methods the path has
+            response.headers["Allow"] = framework["Allow"]
+        return response, status
 
     @app.errorhandler(redis.exceptions.ConnectionError)
     @app.errorhandler(redis.exceptions.TimeoutError)

@@ -18,8 +18,9 @@ from contract.wire import iso
 from functions import dispatch
 from functions.errors import InvalidPayload, JobNotFailed, JobNotFound
 from functions.redis_client import get_rq_redis
+from functions.schemas import JOB_STATES
 
-STATES = ("queued", "started", "scheduled", "deferred", "failed", "finished", "canceled")
+STATES = JOB_STATES
 _OUR_QUEUES = "wagw-"
 
 

@@ -51,4 +51,4 @@ def logout(agent_id: str) -> dict[str, Any]:
     if outcome.status == "finished":
         forget(agent_id)
     logged_out = outcome.status == "finished"
-    return {"agentId": agent_id, "loggedOut": logged_out, "jobId": job.id, "traceId": current_trace_id()}
+    return {"agentId": agent_id, "loggedOut": logged_out, "jobId": job.id}

@@ -1,10 +1,14 @@
-"""Request models of the public API (they also feed the OpenAPI document)."""
+"""Request and response models of the public API; the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from contract.live import SessionState
+from functions.repository import RecordStatus
 
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 
@@ -35,6 +39,59 @@ class PairingCodeRequest(ApiModel):
     """Body of `POST /sessions/{agentId}/pairing-code`."""
 
     phoneNumber: str = Field(pattern=r"^\+?[0-9 ()\-]{6,24}$")
+
+
+# Query strings and headers: documented here, read by the routes (they keep their own messages).
+# A parameter is left out rather than sent empty, so `None` stays out of their schemas.
+Absent = SkipJsonSchema[None]
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # visible ASCII
+WAIT_PATTERN = r"^[0-9]{1,4}(\.[0-9]+)?$"
+Limit = Annotated[int, Field(ge=1, le=200)]
+JOB_STATES = ("queued", "started", "scheduled", "deferred", "failed", "finished", "canceled")
+JobState = Literal["queued", "started", "scheduled", "deferred", "failed", "finished", "canceled"]
+
+
+class WaitQuery(BaseModel):
+    """`?wait=` on the calls that wait for a QR or pairing code."""
+
+    wait: Annotated[str, Field(pattern=WAIT_PATTERN)] | Absent = Field(
+        default=None,
+        description="Seconds to wait, for example 5 or 2.5 (capped by QR_WAIT_SECONDS).",
+    )
+
+
+class DeleteSessionQuery(BaseModel):
+    """`?deleteAuth=` of `DELETE /sessions/{agentId}` (the body may say the same)."""
+
+    deleteAuth: Literal["true", "false", "1", "0"] | Absent = Field(
+        default=None, description="Also delete the browser profile (the next start needs a new QR)."
+    )
+
+
+class SessionListQuery(BaseModel):
+    """Filters and paging of `GET /sessions`."""
+
+    status: RecordStatus | Absent = Field(default=None, description="Only records with this status.")
+    host: str | Absent = Field(default=None, description="Only agents owned by this session host.")
+    limit: Limit | Absent = Field(default=None, description="Page size (default 50).")
+    cursor: str | Absent = Field(default=None, description="nextCursor of the previous page.")
+
+
+class JobListQuery(BaseModel):
+    """Filter of `GET /sessions/{agentId}/jobs`."""
+
+    status: JobState | Absent = Field(default=None, description="Only jobs in this state.")
+    limit: Limit | Absent = Field(default=None, description="At most this many (default 50).")
+
+
+class IdempotencyHeaders(BaseModel):
+    """Headers of the send endpoints."""
+
+    idempotency_key: Annotated[str, Field(pattern=IDEMPOTENCY_KEY_PATTERN)] | Absent = Field(
+        default=None,
+        alias="Idempotency-Key",
+        description="Retrying with the same key returns the first result instead of sending twice.",
+    )
 
 
 # --- Agent endpoints (`/agents/{agentId}/…`) ---------------------------------------------
@@ -89,10 +146,14 @@ class SendMediaRequest(ApiModel):
         return self
 
 
+# --- Responses --------------------------------------------------------------------------
+# Routes answer with these through `functions.responses.reply`, which adds the traceId.
+
+
 class ErrorDetail(BaseModel):
     """The error object."""
 
-    code: str
+    code: str = Field(description="One of the codes in the README's error table.")
     message: str
     traceId: str
 
@@ -103,6 +164,12 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class Traced(BaseModel):
+    """Every successful answer carries the request's traceId (X-Request-Id when given)."""
+
+    traceId: str = Field(description="Id of this request in the logs.")
+
+
 class ReplyError(BaseModel):
     """Why the AI's reply was not sent into the chat."""
 
@@ -110,17 +177,16 @@ class ReplyError(BaseModel):
     message: str
 
 
-class RunResponse(BaseModel):
+class RunResponse(Traced):
     """Answer of `/run`: the AI's reply and whether it reached the chat."""
 
     reply: str | None
     replySent: bool
     replyJobId: str | None = None
     replyError: ReplyError | None = None
-    traceId: str
 
 
-class SendResponse(BaseModel):
+class SendResponse(Traced):
     """A send WhatsApp accepted (200) or one still queued when the wait ended (202)."""
 
     delivered: bool
@@ -128,7 +194,6 @@ class SendResponse(BaseModel):
     jobId: str
     status: str | None = Field(default=None, description="Job status when delivered is false (202).")
     notBefore: str | None = Field(default=None, description="Rate-limit slot of a queued send.")
-    traceId: str
 
 
 class MediaResponse(SendResponse):
@@ -140,7 +205,7 @@ class MediaResponse(SendResponse):
     size: int
 
 
-class JobResponse(BaseModel):
+class JobResponse(Traced):
     """State of one job of an agent."""
 
     jobId: str
@@ -153,13 +218,127 @@ class JobResponse(BaseModel):
     notBefore: str | None = None
     enqueuedAt: str | None = None
     endedAt: str | None = None
-    traceId: str
 
 
-class HealthResponse(BaseModel):
+class HealthResponse(Traced):
     """Answer of `/health`."""
 
     status: str
     uptime: float
     timestamp: str
-    traceId: str
+
+
+class LiveTimestamps(BaseModel):
+    """When the live state last changed."""
+
+    qrUpdatedAt: str | None
+    readyAt: str | None
+    updatedAt: str | None
+
+
+class LiveStateView(BaseModel):
+    """What the session host reports about the agent's browser right now."""
+
+    isReady: bool
+    hasClient: bool
+    sessionState: SessionState | None
+    qr: str | None = Field(description="The raw QR payload while one waits to be scanned.")
+    pairingCode: str | None
+    reason: str | None
+    host: str | None
+    timestamps: LiveTimestamps
+
+
+class SessionSummary(BaseModel):
+    """An agent's record and live state."""
+
+    userId: str
+    agentId: str
+    agentName: str
+    status: RecordStatus
+    endpointUrlRun: str
+    hasApiKey: bool
+    lastConnectedAt: str | None
+    lastDisconnectedAt: str | None
+    createdAt: str | None
+    updatedAt: str | None
+    liveState: LiveStateView
+    linkedPhone: str | None = Field(description="The linked number (digits) while connected.")
+
+
+class QrImage(BaseModel):
+    """A QR code as an image."""
+
+    contentType: Literal["image/png"]
+    base64: str
+
+
+class SessionResponse(SessionSummary, Traced):
+    """An agent's session; `qr` is the QR as a PNG while one waits to be scanned."""
+
+    qr: QrImage | None
+
+
+class SessionListResponse(Traced):
+    """One page of sessions, ordered by agent id."""
+
+    sessions: list[SessionSummary]
+    nextCursor: str | None
+
+
+class DeleteSessionResponse(Traced):
+    """What deleting a session did."""
+
+    deleted: bool
+    agentId: str
+    sessionStopped: bool
+    authDeleted: bool
+
+
+class QrResponse(Traced):
+    """The QR code to scan."""
+
+    qr: QrImage
+    qrUpdatedAt: str | None
+
+
+class PairingCodeResponse(Traced):
+    """The code to type on the phone (WhatsApp → Linked devices → Link with phone number)."""
+
+    code: str
+    phoneNumber: str
+
+
+class LogoutResponse(Traced):
+    """The logout job of a linked device."""
+
+    agentId: str
+    loggedOut: bool
+    jobId: str
+
+
+class JobEntry(BaseModel):
+    """One job as operators see it."""
+
+    jobId: str
+    type: str
+    queue: str | None
+    status: str | None
+    agentId: str | None
+    to: str | None
+    error: str | None
+    enqueuedAt: str | None
+    endedAt: str | None
+    traceId: str | None = Field(description="The traceId of the request that queued the job.")
+
+
+class JobListResponse(Traced):
+    """An agent's jobs."""
+
+    jobs: list[JobEntry]
+
+
+class RequeueResponse(Traced):
+    """The requeued job."""
+
+    job: JobEntry

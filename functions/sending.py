@@ -32,7 +32,6 @@ from functions.errors import (
 )
 from functions.ratelimit import get_limiter
 from functions.redis_client import get_redis
-from functions.tracing import current_trace_id
 
 _REPLAY_APPEAR_SECONDS = 5.0
 
@@ -162,7 +161,7 @@ def _respond(job: Job, extra: dict[str, Any], timeout: float) -> tuple[dict[str,
     if outcome.status == "finished":
         value = outcome.value if isinstance(outcome.value, dict) else {}
         body = {"delivered": True, "messageId": value.get("messageId"), "jobId": job.id, **extra}
-        return {**body, "traceId": current_trace_id()}, 200
+        return body, 200
     body = {
         "delivered": False,
         "jobId": job.id,
@@ -170,7 +169,7 @@ def _respond(job: Job, extra: dict[str, Any], timeout: float) -> tuple[dict[str,
         "notBefore": _payload(job).get("notBefore"),
         **extra,
     }
-    return {**body, "traceId": current_trace_id()}, 202
+    return body, 202
 
 
 def _payload(job: Job) -> dict[str, Any]:
@@ -201,5 +200,4 @@ def job_view(agent_id: str, job_id: str) -> dict[str, Any]:
         "notBefore": payload.get("notBefore"),
         "enqueuedAt": iso(job.enqueued_at),
         "endedAt": iso(job.ended_at),
-        "traceId": current_trace_id(),
     }

@@ -28,7 +28,7 @@ from functions.errors import (
 )
 from functions.qr import qr_image
 from functions.redis_client import get_host_registry, get_live_state
-from functions.schemas import CreateSessionRequest
+from functions.schemas import WAIT_PATTERN, CreateSessionRequest
 from functions.tracing import current_trace_id
 
 _FINAL = {SessionState.CONNECTED, SessionState.AUTH_FAILED, SessionState.FAILED}
@@ -87,7 +87,6 @@ def session_view(row: RowMapping, state: LiveState | None) -> dict[str, Any]:
     body["liveState"] = live_view(state)
     body["linkedPhone"] = linked_phone(state)
     body["qr"] = qr_image(state.qr) if state and state.qr else None
-    body["traceId"] = current_trace_id()
     return body
 
 
@@ -152,7 +151,7 @@ def wait_seconds(requested: str | None) -> float:
     limit = _settings().qr_wait_seconds
     if requested is None:
         return limit
-    if not re.fullmatch(r"\d{1,4}(\.\d+)?", requested):
+    if not re.fullmatch(WAIT_PATTERN, requested):
         raise InvalidPayload("wait must be a number of seconds")
     return min(float(requested), limit)
 
@@ -199,7 +198,6 @@ def delete(agent_id: str, delete_auth: bool) -> dict[str, Any]:
         "agentId": agent_id,
         "sessionStopped": stopped,
         "authDeleted": delete_auth and stopped,
-        "traceId": current_trace_id(),
     }
 
 
@@ -226,7 +224,7 @@ def qr(agent_id: str, wait: float) -> dict[str, Any]:
     if state is None or not state.qr:
         reason = f" ({state.state.value}: {state.reason})" if state and state.reason else ""
         raise QrTimeout(f"no QR code appeared within {wait:g} seconds{reason}")
-    return {"qr": qr_image(state.qr), "qrUpdatedAt": iso(state.qr_updated_at), "traceId": current_trace_id()}
+    return {"qr": qr_image(state.qr), "qrUpdatedAt": iso(state.qr_updated_at)}
 
 
 def pairing_code(agent_id: str, phone_number: str, wait: float) -> dict[str, Any]:
@@ -242,4 +240,4 @@ def pairing_code(agent_id: str, phone_number: str, wait: float) -> dict[str, Any
     if outcome.status == "failed":
         raise BadGateway(f"could not get a pairing code: {outcome.reason}")
     result = jobs.PairingCodeResult.from_wire(outcome.value)
-    return {"code": result.code, "phoneNumber": digits, "traceId": current_trace_id()}
+    return {"code": result.code, "phoneNumber": digits}

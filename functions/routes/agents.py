@@ -5,21 +5,43 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, request
 
 from contract import jobs
-from functions import ai, auth, media, sending
+from functions import ai, auth, errors, media, sending
 from functions.config import Settings
 from functions.errors import ApiError, InvalidPayload
+from functions.openapi import AGENT, operation
 from functions.redis_client import get_redis
-from functions.schemas import RunRequest, SendMediaRequest, SendMessageRequest
+from functions.responses import reply
+from functions.schemas import (
+    IDEMPOTENCY_KEY_PATTERN,
+    IdempotencyHeaders,
+    JobResponse,
+    MediaResponse,
+    RunRequest,
+    RunResponse,
+    SendMediaRequest,
+    SendMessageRequest,
+    SendResponse,
+)
 from functions.tracing import current_trace_id
 from functions.validation import parse_body
 
 bp = Blueprint("agents", __name__, url_prefix="/agents")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+# Who may call: the agent's key (401), for an agent that exists (404).
+_AGENT = (errors.Unauthorized, errors.SessionNotFound)
+_SEND = (
+    *_AGENT,
+    errors.SessionNotReady,
+    errors.IdempotencyInProgress,
+    errors.IdempotencyKeyReused,
+    errors.RateLimited,
+    errors.BadGateway,
+)
 
 
 def _settings() -> Settings:
@@ -42,17 +64,20 @@ def _idempotency_key() -> str | None:
     return key
 
 
-def _answer(outcome: sending.SendOutcome):
-    response = jsonify(outcome.body)
-    response.status_code = outcome.status
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+def _answer(model: type[SendResponse], outcome: sending.SendOutcome):
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return reply(model, outcome.body, outcome.status, headers)
 
 
 @bp.post("/<agent_id>/run")
+@operation(
+    AGENT,
+    {200: (RunResponse, "The AI's reply and whether it was sent.")},
+    body=RunRequest,
+    raises=(*_AGENT, errors.AiDownstreamError, errors.AiTimeout),
+)
 def run(agent_id: str):
-    """Ask the agent's AI and send its reply (if any) to the chat."""
+    """Ask the agent's AI and send its reply (if any) to the chat"""
     body = parse_body(RunRequest)
     chat = sending.recipient(body.session_id)
     payload = {
@@ -65,7 +90,7 @@ def run(agent_id: str):
     answer: dict[str, Any] = {"reply": result.reply, "replySent": False}
     if result.reply:
         answer.update(_send_reply(agent_id, chat, result.reply))
-    return jsonify({**answer, "traceId": current_trace_id()})
+    return reply(RunResponse, answer)
 
 
 def _send_reply(agent_id: str, chat: str, text: str) -> dict[str, Any]:
@@ -78,9 +103,20 @@ def _send_reply(agent_id: str, chat: str, text: str) -> dict[str, Any]:
     return {"replySent": outcome.body["delivered"], "replyJobId": outcome.body["jobId"]}
 
 
+_SENT = "WhatsApp accepted the message."
+_QUEUED = "Queued behind the rate limit or a slow host; poll the job (delivered: false)."
+
+
 @bp.post("/<agent_id>/messages")
+@operation(
+    AGENT,
+    {200: (SendResponse, _SENT), 202: (SendResponse, _QUEUED)},
+    body=SendMessageRequest,
+    headers=IdempotencyHeaders,
+    raises=_SEND,
+)
 def send_message(agent_id: str):
-    """Send a text message (optionally quoting one) from the agent's WhatsApp."""
+    """Send a text message (optionally quoting one) from the agent's WhatsApp"""
     body = parse_body(SendMessageRequest)
     message = jobs.SendText(
         agent_id=agent_id,
@@ -90,18 +126,26 @@ def send_message(agent_id: str):
         trace_id=current_trace_id(),
     )
     return _answer(
+        SendResponse,
         sending.send(
             agent_id,
             message,
             idempotency_key=_idempotency_key(),
             request_fingerprint=sending.fingerprint(body.model_dump()),
-        )
+        ),
     )
 
 
 @bp.post("/<agent_id>/media")
+@operation(
+    AGENT,
+    {200: (MediaResponse, _SENT), 202: (MediaResponse, _QUEUED)},
+    body=SendMediaRequest,
+    headers=IdempotencyHeaders,
+    raises=(*_SEND, errors.MediaTooLarge),
+)
 def send_media(agent_id: str):
-    """Send an image, document or other file from base64 data or a URL."""
+    """Send an image, document or other file (at most 10 MB) from base64 data or a URL"""
     body = parse_body(SendMediaRequest)
     to = sending.recipient(body.to)
 
@@ -116,17 +160,19 @@ def send_media(agent_id: str):
     fingerprint_source = body.model_dump(exclude={"data"})
     fingerprint_source["data"] = sending.fingerprint({"data": body.data}) if body.data else None
     return _answer(
+        MediaResponse,
         sending.send(
             agent_id,
             prepare,
             name=jobs.JobName.SEND_MEDIA,
             idempotency_key=_idempotency_key(),
             request_fingerprint=sending.fingerprint(fingerprint_source),
-        )
+        ),
     )
 
 
 @bp.get("/<agent_id>/jobs/<job_id>")
+@operation(AGENT, {200: (JobResponse, "The job.")}, raises=(*_AGENT, errors.JobNotFound))
 def job_status(agent_id: str, job_id: str):
-    """Report a send job of this agent (for sends answered 202)."""
-    return jsonify(sending.job_view(agent_id, job_id))
+    """State of a send job of this agent (for sends answered 202)"""
+    return reply(JobResponse, sending.job_view(agent_id, job_id))

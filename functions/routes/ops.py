@@ -11,8 +11,10 @@ from flask.blueprints import BlueprintSetupState
 from contract import logs
 from contract.wire import iso, utcnow
 from functions import metrics, openapi
+from functions.openapi import OPS, operation
 from functions.redis_client import get_redis
-from functions.tracing import current_trace_id
+from functions.responses import reply
+from functions.schemas import HealthResponse
 
 log = logs.get_logger(__name__)
 
@@ -48,20 +50,20 @@ def _count_errors(response: Response) -> Response:
 
 
 @bp.get("/health")
+@operation(OPS, {200: (HealthResponse, "Serving.")})
 def health():
-    """Report that this process is serving."""
+    """Liveness of this process"""
     started = current_app.config["STARTED_AT"]
-    return jsonify(
-        status="ok",
-        uptime=round(time.time() - started, 3),
-        timestamp=iso(utcnow()),
-        traceId=current_trace_id(),
+    return reply(
+        HealthResponse,
+        {"status": "ok", "uptime": round(time.time() - started, 3), "timestamp": iso(utcnow())},
     )
 
 
 @bp.get("/metrics")
+@operation(OPS, {200: (None, "Prometheus text format.")})
 def prometheus_metrics():
-    """Render Prometheus metrics for the whole deployment."""
+    """Prometheus metrics of the whole deployment"""
     return metrics.render(current_app, get_redis())
 
 

@@ -53,8 +53,8 @@ def test_metrics_on_an_empty_deployment_show_zeros(make_client):
 
 
 def test_openapi_document_describes_every_endpoint(make_client):
-    doc = make_client().get("/openapi.json").get_json()
-    assert doc["openapi"] == "3.0.3"
+    doc = make_client(admin_token="operator-secret").get("/openapi.json").get_json()
+    assert doc["openapi"] == "3.1.0"
     assert set(doc["paths"]) >= {
         "/sessions",
         "/sessions/{agentId}",
@@ -68,6 +68,8 @@ def test_openapi_document_describes_every_endpoint(make_client):
         "/health",
         "/metrics",
     }
+    # The UI pages, the internal host callbacks and the document itself are not public API.
+    assert not [path for path in doc["paths"] if path.startswith(("/ui", "/internal", "/docs", "/openapi"))]
     listing = doc["paths"]["/sessions"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"status", "host", "limit", "cursor"}
     assert doc["paths"]["/jobs/{jobId}/requeue"]["post"]["security"] == [{"admin": []}]
@@ -78,11 +80,48 @@ def test_openapi_document_describes_every_endpoint(make_client):
     assert "413" in media["responses"]
     assert media["security"] == [{"bearer": []}]
     assert doc["paths"]["/sessions"]["post"]["security"] == [{"admin": []}]
-    # every reference resolves and JSON Schema's null type is rewritten for OpenAPI 3.0
+    # every reference resolves
     text = json.dumps(doc)
-    assert '"type": "null"' not in text
     for ref in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:
         assert ref in schemas, ref
+
+
+def test_openapi_answers_are_typed_and_list_their_error_codes(make_client):
+    doc = make_client(admin_token="operator-secret").get("/openapi.json").get_json()
+    untyped = []
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            for status, answer in op["responses"].items():
+                schema = next(iter(answer.get("content", {}).values()), {}).get("schema", {})
+                if "$ref" not in schema and path != "/metrics":
+                    untyped.append((method, path, status))
+                if status.startswith(("4", "5")):
+                    assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
+    assert untyped == []
+    paths = doc["paths"]
+    assert paths["/sessions/{agentId}"]["delete"]["responses"]["200"]["content"]["application/json"] == {
+        "schema": {"$ref": "#/components/schemas/DeleteSessionResponse"}
+    }
+    qr = paths["/sessions/{agentId}/qr"]["post"]["responses"]
+    assert qr["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/QrResponse")
+    assert "ALREADY_CONNECTED" in qr["409"]["description"]
+    messages = paths["/agents/{agentId}/messages"]["post"]["responses"]
+    assert "IDEMPOTENCY_KEY_REUSED" in messages["422"]["description"]
+    assert "IDEMPOTENCY_IN_PROGRESS" in messages["409"]["description"]
+    assert "SERVICE_UNAVAILABLE" in messages["503"]["description"]
+    agent = next(p for p in paths["/sessions/{agentId}"]["get"]["parameters"] if p["name"] == "agentId")
+    assert agent["schema"]["pattern"].startswith("^[A-Za-z0-9]")
+
+
+def test_openapi_declares_the_admin_scheme_only_when_admin_token_is_set(make_client):
+    open_doc = make_client().get("/openapi.json").get_json()
+    assert set(open_doc["components"]["securitySchemes"]) == {"bearer"}
+    assert open_doc["paths"]["/sessions"]["post"]["security"] == []
+    assert "401" not in open_doc["paths"]["/sessions/{agentId}"]["get"]["responses"]
+    assert open_doc["paths"]["/agents/{agentId}/run"]["post"]["security"] == [{"bearer": []}]
+    guarded = make_client(admin_token="operator-secret").get("/openapi.json").get_json()
+    assert set(guarded["components"]["securitySchemes"]) == {"bearer", "admin"}
+    assert "401" in guarded["paths"]["/sessions/{agentId}"]["get"]["responses"]
 
 
 def test_swagger_ui_is_served_locally(make_client):
