@@ -16,6 +16,8 @@ class StackClient:
         self.redis_url = ""
         self.sim_url = ""
         self.api_url = ""
+        # Sent by the helpers below on /sessions calls (the stack's ADMIN_TOKEN, when it has one).
+        self.admin_headers: dict[str, str] = {}
 
     def api(self, method: str, path: str, timeout: float = 90, **kwargs: Any) -> requests.Response:
         """Call the API."""
@@ -34,13 +36,13 @@ class StackClient:
     def create_session(self, agent_id: str, api_key: str, user_id: str = "user-1") -> dict[str, Any]:
         """POST /sessions and return the body (raise on HTTP errors)."""
         body = {"userId": user_id, "agentId": agent_id, "agentName": f"Agent {agent_id}", "apikey": api_key}
-        response = self.api("POST", "/sessions", json=body)
+        response = self.api("POST", "/sessions", json=body, headers=self.admin_headers)
         assert response.status_code in (200, 201), response.text
         return response.json()
 
     def session(self, agent_id: str) -> dict[str, Any]:
         """GET /sessions/{agentId}."""
-        response = self.api("GET", f"/sessions/{agent_id}")
+        response = self.api("GET", f"/sessions/{agent_id}", headers=self.admin_headers)
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -65,6 +65,8 @@ class Stack(StackClient):
             {**TUNED_HOST, **private, "wa_auth_dir": self.auth_dir} if tuned else {}
         )
         self.host_settings.update(host or {})
+        if token := self.api_settings.get("admin_token"):
+            self.admin_headers = {"Authorization": f"Bearer {token}"}
         self.tuned = tuned
         self.base_env = dict(clean_env() if base_env is None else base_env)
         self.base_env["PYTHONPATH"] = str(ROOT)

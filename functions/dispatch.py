@@ -82,8 +82,8 @@ def wait(job: Job, timeout: float) -> Outcome:
 
 
 def fetch(job_id: str) -> Job | None:
-    """Return a job by id, or None when it does not exist (or has expired)."""
+    """Return a job by id, or None when it does not exist (or has expired, or cannot be an id)."""
     try:
         return Job.fetch(job_id, connection=get_rq_redis(), serializer=jobs.SERIALIZER)
-    except NoSuchJobError:
+    except (NoSuchJobError, ValueError):  # rq refuses ids with other than letters, digits, _ and -
         return None

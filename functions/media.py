@@ -39,7 +39,8 @@ PREVIEW_DIR = "previews"
 OUTGOING_DIR = "outgoing"
 _CHUNK = 64 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+\-]+/[\w.+\-]+)?(;[^,]*)?;base64,", re.I)
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})")
+_DATA_URL = re.compile(r"^data:(?P<mime>[A-Za-z0-9_.+\-]+/[A-Za-z0-9_.+\-]+)?(;[^,]*)?;base64,", re.I)
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -102,6 +103,8 @@ def decode_base64(data: str, max_bytes: int) -> tuple[bytes, str | None]:
     compact = "".join(data.split())
     if (len(compact) * 3) // 4 - compact[-2:].count("=") > max_bytes:
         raise too_large(max_bytes)
+    if not _BASE64.fullmatch(compact):  # what the OpenAPI document promises, no more
+        raise InvalidPayload("data is not valid base64")
     try:
         raw = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError) as exc:

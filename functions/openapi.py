@@ -44,6 +44,8 @@ api = SpecTree(
 _ALWAYS = (errors.ServiceUnavailable, errors.ApiError)
 _BODY = (errors.InvalidPayload, errors.PayloadTooLarge)
 _PATH_NAMES = {"agent_id": "agentId", "job_id": "jobId"}
+# Operations whose body may be left out (spectree marks every body required).
+_OPTIONAL_BODIES: set[str] = set()
 
 
 def _error_responses(raised: Iterable[type[errors.ApiError]]) -> dict[str, Any]:
@@ -65,8 +67,12 @@ def operation(
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     headers: type[BaseModel] | None = None,
+    body_required: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document a route: its answers by status, the errors it raises and its inputs."""
+    """Document a route: its answers by status, the errors it raises and its inputs.
+
+    The operationId is the view's name (`send_message`, `create_session`, ...).
+    """
     answers: dict[str, Any] = {f"HTTP_{status}": spec for status, spec in ok.items()}
     answers.update(_error_responses((*raises, *(_BODY if body else ()))))
     untyped = [code for code, (model, _text) in answers.items() if model is None]
@@ -74,15 +80,22 @@ def operation(
     # spectree adds its validation error under this status unless one is there: our
     # INVALID_PAYLOAD (400) where there is input, else the INTERNAL_ERROR entry (no new status).
     invalid = "HTTP_400" in answers
-    return api.validate(
-        json=body,
-        query=query,
-        headers=headers,
-        resp=Response(*untyped, **typed),
-        tags=(tag,),
-        validation_error_status=400 if invalid else 500,
-        skip_validation=True,  # the routes validate with the same models (functions.validation)
-    )
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        if not body_required:
+            _OPTIONAL_BODIES.add(view.__name__)
+        return api.validate(
+            json=body,
+            query=query,
+            headers=headers,
+            resp=Response(*untyped, **typed),
+            tags=(tag,),
+            operation_id=view.__name__,
+            validation_error_status=400 if invalid else 500,
+            skip_validation=True,  # the routes validate with the same models (functions.validation)
+        )(view)
+
+    return decorate
 
 
 def _generated() -> dict[str, Any]:
@@ -91,12 +104,15 @@ def _generated() -> dict[str, Any]:
 
 
 def _tidy_parameters(doc: dict[str, Any]) -> None:
-    """Name path parameters as the API documents them (agentId, jobId), with the agent id's form."""
+    """Name path parameters as the API documents them (agentId, jobId), with the agent id's form;
+    mark optional bodies."""
     paths = {}
     for path, item in doc["paths"].items():
         for old, new in _PATH_NAMES.items():
             path = path.replace("{" + old + "}", "{" + new + "}")
         for op in item.values():
+            if op["operationId"] in _OPTIONAL_BODIES:
+                op["requestBody"]["required"] = False
             for param in op.get("parameters", []):
                 param["schema"].pop("default", None)  # an absent parameter is absent, not null
                 param["schema"].pop("title", None)

@@ -7,10 +7,27 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from contract.jid import RECIPIENT_PATTERN
 from contract.live import SessionState
 from functions.repository import RecordStatus
 
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+MIME_TYPE_PATTERN = r"^[A-Za-z0-9_.+\-]+/[A-Za-z0-9_.+\-]+$"
+# Request strings are trimmed before they are checked, so the document says what a client may
+# send: surrounding whitespace is fine, and a required text needs something besides whitespace.
+NOT_BLANK = {"pattern": r"\S"}
+# Text stored in the database: PostgreSQL refuses NUL characters in text, so the API does first.
+NO_NUL = r"^[^\x00]*$"
+STORED_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"  # not blank, no NUL (the same trimmed or not)
+
+
+def trimmed(pattern: str) -> dict[str, str]:
+    """The schema of a `^…$` pattern checked after trimming: whitespace may surround it."""
+    return {"pattern": r"^\s*" + pattern.removeprefix("^").removesuffix("$") + r"\s*$"}
+
+
+def _filled(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}}
 
 
 class ApiModel(BaseModel):
@@ -22,23 +39,28 @@ class ApiModel(BaseModel):
 class CreateSessionRequest(ApiModel):
     """Body of `POST /sessions`."""
 
-    userId: str = Field(min_length=1, max_length=128)
+    userId: str = Field(min_length=1, max_length=128, pattern=STORED_TEXT)
     # The agent id names a browser profile directory and Redis keys, so it is kept path-safe.
-    agentId: str = Field(pattern=AGENT_ID_PATTERN)
-    agentName: str = Field(min_length=1, max_length=256)
-    apikey: str | None = Field(default=None, max_length=4096)
+    agentId: str = Field(pattern=AGENT_ID_PATTERN, json_schema_extra=trimmed(AGENT_ID_PATTERN))
+    agentName: str = Field(min_length=1, max_length=256, pattern=STORED_TEXT)
+    apikey: Annotated[str, Field(max_length=4096, pattern=NO_NUL)] | None = None
 
 
 class DeleteSessionRequest(ApiModel):
     """Optional body of `DELETE /sessions/{agentId}`."""
 
-    deleteAuth: bool = False
+    deleteAuth: bool = Field(default=False, strict=True)  # JSON true or false, as documented
+
+
+PAIRING_PHONE = r"^\+?[0-9 ()\-]{6,24}$"
+# The same, as sent: trimming must leave 6-24 such characters (so the ends are not spaces).
+PAIRING_PHONE_SENT = r"^\s*(?:\+[0-9 ()\-]{5,23}[0-9()\-]|[0-9()\-][0-9 ()\-]{4,22}[0-9()\-])\s*$"
 
 
 class PairingCodeRequest(ApiModel):
     """Body of `POST /sessions/{agentId}/pairing-code`."""
 
-    phoneNumber: str = Field(pattern=r"^\+?[0-9 ()\-]{6,24}$")
+    phoneNumber: str = Field(pattern=PAIRING_PHONE, json_schema_extra={"pattern": PAIRING_PHONE_SENT})
 
 
 # Query strings and headers: documented here, read by the routes (they keep their own messages).
@@ -63,8 +85,8 @@ class WaitQuery(BaseModel):
 class DeleteSessionQuery(BaseModel):
     """`?deleteAuth=` of `DELETE /sessions/{agentId}` (the body may say the same)."""
 
-    deleteAuth: Literal["true", "false", "1", "0"] | Absent = Field(
-        default=None, description="Also delete the browser profile (the next start needs a new QR)."
+    deleteAuth: Annotated[str, Field(pattern=r"^(?:[tT][rR][uU][eE]|[fF][aA][lL][sS][eE]|1|0)$")] | Absent = (
+        Field(default=None, description="true or false (any case), 1 or 0: also delete the browser profile.")
     )
 
 
@@ -99,12 +121,22 @@ class IdempotencyHeaders(BaseModel):
 JID_EXAMPLE = "6281234567890"
 
 
+RECIPIENT = {"pattern": RECIPIENT_PATTERN}
+# Base64 as `functions.media.decode_base64` takes it: whitespace anywhere, padded, after an
+# optional `data:[type][;params];base64,` prefix (prefix in any case).
+_B64 = r"(?:[A-Za-z0-9+/]\s*)"
+_DATA_PREFIX = "[dD][aA][tT][aA]:(?:{t}/{t})?(?:;[^,]*)?;[bB][aA][sS][eE]64,".format(t=r"[A-Za-z0-9_.+\-]+")
+BASE64_SENT = rf"^\s*(?:{_DATA_PREFIX})?\s*(?:{_B64}{{4}})*(?:{_B64}{{2}}=\s*=|{_B64}{{3}}=|{_B64}{{4}})\s*$"
+
+
 class RunRequest(ApiModel):
     """Body of `POST /agents/{agentId}/run`: `input` (or `message`) for the AI, and the chat."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [_filled("input"), _filled("message")]})
+
     input: str | None = Field(default=None, max_length=65536)
     message: str | None = Field(default=None, max_length=65536)
-    session_id: str = Field(min_length=1, max_length=128, examples=[JID_EXAMPLE])
+    session_id: str = Field(min_length=1, max_length=128, examples=[JID_EXAMPLE], json_schema_extra=RECIPIENT)
     parameters: dict[str, Any] = Field(default_factory=lambda: {"max_steps": 5})
     metadata: dict[str, Any] | None = None
 
@@ -123,21 +155,31 @@ class RunRequest(ApiModel):
 class SendMessageRequest(ApiModel):
     """Body of `POST /agents/{agentId}/messages`."""
 
-    to: str = Field(min_length=1, max_length=128, examples=[JID_EXAMPLE])
-    message: str = Field(min_length=1, max_length=65536)
+    to: str = Field(min_length=1, max_length=128, examples=[JID_EXAMPLE], json_schema_extra=RECIPIENT)
+    message: str = Field(min_length=1, max_length=65536, json_schema_extra=NOT_BLANK)
     quotedMessageId: str | None = Field(default=None, max_length=256)
 
 
 class SendMediaRequest(ApiModel):
     """Body of `POST /agents/{agentId}/media`: exactly one of `data` (base64) or `url`."""
 
-    to: str = Field(min_length=1, max_length=128, examples=[JID_EXAMPLE])
-    data: str | None = Field(default=None, description="Base64 (or a data: URL), at most 10 MB decoded.")
+    model_config = ConfigDict(json_schema_extra={"oneOf": [_filled("data"), _filled("url")]})
+
+    to: str = Field(min_length=1, max_length=128, examples=[JID_EXAMPLE], json_schema_extra=RECIPIENT)
+    data: str | None = Field(
+        default=None,
+        description="Base64 (or a data: URL), at most 10 MB decoded; line breaks are fine.",
+        json_schema_extra={"pattern": BASE64_SENT},
+    )
     url: str | None = Field(default=None, max_length=4096, description="http(s) URL of the file.")
     caption: str | None = Field(default=None, max_length=4096)
     filename: str | None = Field(default=None, max_length=255)
-    mimeType: str | None = Field(default=None, pattern=r"^[\w.+\-]+/[\w.+\-]+$")
-    save_to_temp: bool = Field(default=True, description="Keep a preview for 24 h (previewPath).")
+    mimeType: (
+        Annotated[str, Field(pattern=MIME_TYPE_PATTERN, json_schema_extra=trimmed(MIME_TYPE_PATTERN))] | None
+    ) = None
+    save_to_temp: bool = Field(
+        default=True, strict=True, description="Keep a preview for 24 h (previewPath)."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> SendMediaRequest:

@@ -81,6 +81,7 @@ def get_session(agent_id: str):
     ADMIN,
     {200: (DeleteSessionResponse, "What was stopped and deleted.")},
     body=DeleteSessionRequest,
+    body_required=False,
     query=DeleteSessionQuery,
     raises=(*_GUARDED, errors.BadGateway),
 )

@@ -20,6 +20,7 @@ def fresh_stack(
     pg_url: str,
     hosts: tuple[str, ...] = ("host-a",),
     api: dict[str, object] | None = None,
+    host: dict[str, object] | None = None,
 ) -> Iterator[Stack]:
     """Start the gateway's processes on an emptied database; stop them by pid at the end."""
     engine = sa.create_engine(sqlalchemy_url(pg_url))
@@ -28,7 +29,7 @@ def fresh_stack(
     engine.dispose()
     run_dir = tmp_path_factory.mktemp("e2e")
     settings = {"media_url_allowlist": "127.0.0.1", "send_wait_seconds": 25, **(api or {})}
-    running = Stack(run_dir, pg_url, api=settings)
+    running = Stack(run_dir, pg_url, api=settings, host=host)
     try:
         running.start(hosts=hosts)
         yield running
