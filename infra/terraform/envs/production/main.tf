@@ -105,6 +105,7 @@ module "redis" {
     session_hosts = module.session_hosts.security_group_id
   }
 
+  engine    = var.redis_engine
   node_type = var.redis_node_type
   replicas  = var.redis_replicas
 }

@@ -8,6 +8,17 @@ variable "name" {
   }
 }
 
+variable "engine" {
+  type        = string
+  description = "Managed Redis behind the gateway: elasticache (Multi-AZ replication group, the only engine RQ runs on)."
+  default     = "elasticache"
+
+  validation {
+    condition     = var.engine == "elasticache"
+    error_message = "MemoryDB is not offered: it runs in cluster mode only, where RQ's enqueue (a MULTI/EXEC over the job, its queue and the queue set) fails with CROSSSLOT even on one shard (tests/infra/test_redis_cluster_mode.py). Use elasticache; the README says what a failover can lose."
+  }
+}
+
 variable "vpc_id" {
   type        = string
   description = "VPC of the Redis security group."

@@ -41,3 +41,13 @@ run "short_auth_tokens_are_refused" {
 
   expect_failures = [var.auth_token]
 }
+
+run "memorydb_is_refused_with_the_reason" {
+  command = plan
+
+  variables {
+    engine = "memorydb"
+  }
+
+  expect_failures = [var.engine]
+}
