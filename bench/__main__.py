@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 import time
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(database_url)
         print(f"suite {name}: {time.monotonic() - started:.0f}s", file=sys.stderr)
     results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # Anything else running skews the numbers: the 1-minute load average says how much.
+    results["load_average_1m"] = round(os.getloadavg()[0], 2)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     rows = flatten(results)
