@@ -12,7 +12,7 @@ import requests
 
 from contract import keys
 from devstack.process import wait_until
-from devstack.stack import Stack
+from devstack.stack import Stack, inbound_stack
 from tests.e2e.conftest import chrome_processes, fresh_stack
 
 pytestmark = pytest.mark.e2e
@@ -157,3 +157,39 @@ def test_sends_queued_behind_the_limiter_survive_a_restart_with_the_append_only_
     wait_until(lambda: len([m for m in stack.sent(phone) if m["text"] in texts]) >= 4, 40, interval=0.5)
     delivered = [m["text"] for m in stack.sent(phone) if m["text"] in texts]
     assert delivered == texts
+
+
+@pytest.fixture
+def inbound_without_workers(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Stack]:
+    # The demo AI and no inbound worker yet: an accepted message waits in Redis for one.
+    with inbound_stack(tmp_path_factory.mktemp("heal-inbound"), pg_url, workers=0) as (stack, _ai, _workers):
+        yield stack
+
+
+def test_an_inbound_message_accepted_before_a_restart_with_the_append_only_file_is_answered_once(
+    inbound_without_workers: Stack,
+) -> None:
+    stack = inbound_without_workers
+    agent_id = "agent-heal-1"
+    phone, api_key = AGENTS[agent_id]
+    stack.link(agent_id, phone, api_key)
+    client = redis.Redis.from_url(stack.redis_url)
+    pending = keys.boxes(keys.INBOUND_PREFIX)
+    # given a message the gateway accepted (in its chat's mailbox) but nobody answered yet
+    stack.sim("POST", f"/control/accounts/{phone}/inbound", json={"from": PEER, "body": "sebelum restart"})
+    wait_until(lambda: client.scard(pending) == 1, 30, message="the message is accepted")
+    client.close()
+    # when Redis restarts from its append-only file and a worker starts afterwards
+    stack.restart_redis(keep_data=True)
+    stack.workers.start(1)
+    # then the user gets the AI's answer exactly once, and nothing is left to answer
+    peer = f"{PEER}@c.us"
+    wait_until(lambda: [m for m in stack.sent(phone) if m["to"] == peer], 60, message="the reply")
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        wait_until(lambda: client.scard(pending) == 0, 30, message="the mailbox is drained")
+    finally:
+        client.close()
+    replies = [m["text"] for m in stack.sent(phone) if m["to"] == peer]
+    assert replies == ["Echo: sebelum restart"]
+    assert [r["body"]["input"] for r in stack.ai.received(agent_id)] == ["sebelum restart"]
