@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contract.hosts import DEFAULT_HOST_TTL_SECONDS
@@ -22,6 +23,10 @@ DESKTOP_USER_AGENT = (
 )
 # Names session_host.engines can build; kept here so the settings check needs no browser import.
 BROWSER_ENGINES = ("chrome",)
+# Debian's chromium-headless-shell: the "old headless" build of the same Chromium, about half
+# the memory per session of `chromium --headless=new`.
+HEADLESS_SHELL = "headless-shell"
+BrowserBinary = Literal["headless-shell", "chromium"]
 
 
 class HostSettings(BaseSettings):
@@ -44,7 +49,14 @@ class HostSettings(BaseSettings):
     events_url: str = Field("http://127.0.0.1:8080", description="Base URL of the functions (events POST).")
     events_secret: str = Field(DEV_EVENTS_SECRET, description="HMAC secret shared with the functions.")
     browser_engine: str = Field("chrome", description="WhatsApp session engine (BROWSER_ENGINES).")
-    chrome_path: str = Field("/usr/bin/chromium", description="Chromium binary (never downloaded).")
+    browser_binary: BrowserBinary = Field(
+        HEADLESS_SHELL,
+        description="headless-shell (default, with HEADLESS=true) or chromium (full Chromium).",
+    )
+    chrome_path: str = Field("/usr/bin/chromium", description="Full Chromium binary (never downloaded).")
+    headless_shell_path: str = Field(
+        "/usr/lib/chromium/chromium-headless-shell", description="Debian's chromium-headless-shell binary."
+    )
     chromedriver_path: str = Field(
         "/usr/bin/chromedriver", description="chromedriver binary (copied per run)."
     )
@@ -82,12 +94,33 @@ class HostSettings(BaseSettings):
             raise ValueError(f"unknown engine {value!r}; known: {', '.join(BROWSER_ENGINES)}")
         return value
 
-    @field_validator("chrome_path", "chromedriver_path")
+    @field_validator("chromedriver_path")
     @classmethod
     def _executable(cls, value: str) -> str:
         if not Path(value).is_file():
             raise ValueError(f"{value} does not exist (install Debian chromium and chromium-driver)")
         return value
+
+    @property
+    def uses_headless_shell(self) -> bool:
+        """Tell whether Chrome runs as the headless shell (a visible window needs full Chromium)."""
+        return self.headless and self.browser_binary == HEADLESS_SHELL
+
+    @property
+    def browser_path(self) -> str:
+        """Return the binary the host launches."""
+        return self.headless_shell_path if self.uses_headless_shell else self.chrome_path
+
+    @model_validator(mode="after")
+    def _browser_installed(self) -> HostSettings:
+        for name in ("chrome_path", "headless_shell_path"):  # a path given must exist, used or not
+            if name in self.model_fields_set and not Path(getattr(self, name)).is_file():
+                raise ValueError(f"{name.upper()}: {getattr(self, name)} does not exist")
+        if not Path(self.browser_path).is_file():
+            variable = "HEADLESS_SHELL_PATH" if self.uses_headless_shell else "CHROME_PATH"
+            package = "chromium-headless-shell" if self.uses_headless_shell else "chromium"
+            raise ValueError(f"{variable}: {self.browser_path} does not exist (install Debian {package})")
+        return self
 
 
 def load_settings(**overrides: object) -> HostSettings:

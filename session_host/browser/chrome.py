@@ -1,12 +1,14 @@
 """Launch one headless Chromium per agent (undetected-chromedriver or plain Selenium) and end it.
 
-Nothing is downloaded at run time: the Debian `chromium` and `chromedriver` binaries are used,
-and undetected-chromedriver gets its own *copy* of chromedriver because it patches the file.
+Nothing is downloaded at run time: the Debian `chromium-headless-shell` (default when headless)
+or `chromium`, and `chromedriver` binaries are used, and undetected-chromedriver gets its own
+*copy* of chromedriver because it patches the file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import shutil
 import subprocess
@@ -125,11 +127,73 @@ def kill_tree(processes: list[psutil.Process]) -> None:
     psutil.wait_procs(alive, timeout=5)
 
 
+@functools.cache
+def chrome_version(chrome_path: str) -> str:
+    """Return the full version of the Chromium binary (e.g. 156.0.8078.114), or "" if unknown."""
+    out = subprocess.run([chrome_path, "--version"], capture_output=True, text=True, timeout=20, check=False)
+    match = re.search(r"\d+\.\d+\.\d+(\.\d+)?", out.stdout)
+    return match.group(0) if match else ""
+
+
 def chrome_major(chrome_path: str) -> int:
     """Return the major version of the Chromium binary (e.g. 156)."""
-    out = subprocess.run([chrome_path, "--version"], capture_output=True, text=True, timeout=20, check=False)
-    match = re.search(r"(\d+)\.\d+\.\d+", out.stdout)
-    return int(match.group(1)) if match else 0
+    version = chrome_version(chrome_path)
+    return int(version.split(".")[0]) if version else 0
+
+
+# Chromium's "GREASE" brand (components/embedder_support/user_agent_utils.cc): derived from the
+# major version so sites cannot rely on an exact brand list.
+_GREASE_CHARS = (" ", "(", ":", "-", ".", "/", ")", ";", "=", "?", "_")
+_GREASE_VERSIONS = ("8", "99", "24")
+
+
+def desktop_brands(major: int, version: str) -> list[dict[str, str]]:
+    """Return the `navigator.userAgentData` brands of desktop Chromium `major` (full list if
+    `version` is given as "156.0.8078.114" and major-only otherwise): what a headless shell
+    would show without its "HeadlessChrome" brand."""
+    grease = f"Not{_GREASE_CHARS[major % 11]}A{_GREASE_CHARS[(major + 1) % 11]}Brand"
+    grease_version = _GREASE_VERSIONS[major % 3]
+    if version:
+        pair = [
+            {"brand": grease, "version": f"{grease_version}.0.0.0"},
+            {"brand": "Chromium", "version": version},
+        ]
+    else:
+        pair = [{"brand": grease, "version": grease_version}, {"brand": "Chromium", "version": str(major)}]
+    return pair if major % 2 == 0 else pair[::-1]
+
+
+def user_agent_override(settings: HostSettings, user_agent: str) -> dict[str, object]:
+    """CDP `Emulation.setUserAgentOverride` parameters: the desktop user agent and client hints."""
+    version = chrome_version(settings.browser_path)
+    major = int(version.split(".")[0]) if version else 0
+    return {
+        "userAgent": user_agent,
+        "platform": "Linux x86_64",
+        "userAgentMetadata": {
+            "brands": desktop_brands(major, ""),
+            "fullVersionList": desktop_brands(major, version),
+            "fullVersion": version,
+            "platform": "Linux",
+            "platformVersion": "",
+            "architecture": "x86",
+            "bitness": "64",
+            "model": "",
+            "mobile": False,
+            "wow64": False,
+        },
+    }
+
+
+# A desktop Chrome page has `window.chrome`; the headless shell has none.
+DESKTOP_SHIM = """
+if (!("chrome" in window)) {
+  Object.defineProperty(window, "chrome", {
+    value: {app: {isInstalled: false}, csi: function () {}, loadTimes: function () {}},
+    configurable: true, enumerable: true, writable: true,
+  });
+}
+"""
 
 
 # One launch at a time per host: copying and patching chromedriver while another thread
@@ -147,9 +211,10 @@ def launch(settings: HostSettings, profile: Path, user_agent: str) -> Browser:
 
 
 def _common_arguments(settings: HostSettings, user_agent: str) -> list[str]:
-    args = [*LEAN_FLAGS, f"--user-agent={user_agent}"]
-    if settings.headless:
-        args.append("--headless=new")
+    # navigator.webdriver stays false; the rest of the disguise is set per page (session.py).
+    args = [*LEAN_FLAGS, f"--user-agent={user_agent}", "--disable-blink-features=AutomationControlled"]
+    if settings.headless and not settings.uses_headless_shell:
+        args.append("--headless=new")  # the shell is headless by build and takes no such flag
     return args
 
 
@@ -164,16 +229,21 @@ def _launch_undetected(settings: HostSettings, profile: Path, user_agent: str) -
     for arg in _common_arguments(settings, user_agent):
         if not arg.startswith("--headless"):
             options.add_argument(arg)
+    if settings.uses_headless_shell:
+        # The shell opens no tab of its own, and chromedriver attaching to it then finds no
+        # page ("unable to discover open pages"): give it one.
+        options.add_argument("about:blank")
     spawned: list[subprocess.Popen] = []
     try:
         with _quiet_browser_popen(uc, spawned):
             driver = uc.Chrome(
                 options=options,
-                browser_executable_path=settings.chrome_path,
+                browser_executable_path=settings.browser_path,
                 driver_executable_path=str(driver_copy),
                 user_data_dir=str(profile),
-                headless=settings.headless,
-                version_main=chrome_major(settings.chrome_path) or None,
+                # uc's headless adds --headless=new, which only full Chromium takes.
+                headless=settings.headless and not settings.uses_headless_shell,
+                version_main=chrome_major(settings.browser_path) or None,
                 use_subprocess=True,
             )
     except Exception:
@@ -228,7 +298,10 @@ def _quiet_browser_popen(module, spawned: list[subprocess.Popen]):
 
 def _launch_selenium(settings: HostSettings, profile: Path, user_agent: str) -> Browser:
     options = webdriver.ChromeOptions()
-    options.binary_location = settings.chrome_path
+    options.binary_location = settings.browser_path
+    if settings.uses_headless_shell:
+        # chromedriver drives the shell only when asked for it by this name.
+        options.set_capability("browserName", "chrome-headless-shell")
     for arg in _common_arguments(settings, user_agent):
         options.add_argument(arg)
     options.add_argument(f"--user-data-dir={profile}")
@@ -251,4 +324,4 @@ def desktop_user_agent(settings: HostSettings) -> str:
     """Return the configured user agent, or a normal desktop Chrome one of the same version."""
     if settings.user_agent:
         return settings.user_agent
-    return DESKTOP_USER_AGENT.format(major=chrome_major(settings.chrome_path) or 120)
+    return DESKTOP_USER_AGENT.format(major=chrome_major(settings.browser_path) or 120)

@@ -106,6 +106,12 @@ class ChromeSession(WhatsAppSession):
             self.cdp.call("Runtime.enable")
             self.cdp.call("Runtime.addBinding", {"name": BINDING})
             self.cdp.call("Page.addScriptToEvaluateOnNewDocument", {"source": loader_script()})
+            # Look like a desktop Chrome to the page whichever binary runs: user agent and its
+            # client hints (no "HeadlessChrome" brand), and window.chrome.
+            self.cdp.call(
+                "Emulation.setUserAgentOverride", chrome.user_agent_override(self.settings, self.user_agent)
+            )
+            self.cdp.call("Page.addScriptToEvaluateOnNewDocument", {"source": chrome.DESKTOP_SHIM})
             # Page.navigate reports network failures (errorText) that chromedriver's get()
             # hides behind Chrome's error page.
             navigation = self.cdp.call(

@@ -20,6 +20,10 @@ def test_defaults_name_the_debian_binaries_and_real_whatsapp() -> None:
         "/usr/bin/chromedriver",
     )
     assert settings.use_undetected is True
+    # headless by default, as Debian's chromium-headless-shell; a visible window needs Chromium
+    assert settings.browser_path == "/usr/lib/chromium/chromium-headless-shell"
+    assert HostSettings(host_id="h1", headless=False).browser_path == "/usr/bin/chromium"
+    assert HostSettings(host_id="h1", browser_binary="chromium").browser_path == "/usr/bin/chromium"
 
 
 @pytest.mark.parametrize(
@@ -29,6 +33,8 @@ def test_defaults_name_the_debian_binaries_and_real_whatsapp() -> None:
         ("MAX_SESSIONS", "0", "MAX_SESSIONS:"),
         ("WA_WEB_URL", "web.whatsapp.com", "WA_WEB_URL: must be an http:// or https:// URL"),
         ("CHROME_PATH", "/nowhere/chromium", "CHROME_PATH: /nowhere/chromium does not exist"),
+        ("HEADLESS_SHELL_PATH", "/nowhere/shell", "HEADLESS_SHELL_PATH: /nowhere/shell does not exist"),
+        ("BROWSER_BINARY", "firefox", "BROWSER_BINARY:"),
         ("HOST_ID", "bad host id", "HOST_ID:"),
     ],
 )

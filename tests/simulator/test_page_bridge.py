@@ -16,6 +16,7 @@ import pytest
 import requests
 from selenium import webdriver
 
+from session_host.browser.chrome import chrome_major, desktop_brands
 from tests.simulator.browser import BRIDGE_JS, BridgePage, Control, start_chrome, start_simulator
 from tests.support.processes import Process, free_port
 from tests.support.waiting import wait_until
@@ -470,3 +471,11 @@ def test_the_page_reports_its_detection_signals(page: BridgePage, control: Contr
     # The test Chrome runs --headless=new under plain Selenium: its user agent gives it away.
     assert signals["headlessChrome"] is ("HeadlessChrome" in user_agent)
     assert signals["brands"] is None or all({"brand", "version"} <= set(b) for b in signals["brands"])
+
+
+def test_the_host_disguise_names_the_brands_this_chromium_shows(page: BridgePage, control: Control) -> None:
+    # Full Chromium (the test Chrome) shows no HeadlessChrome brand: the host gives the headless
+    # shell this same list, computed from the version with Chromium's own GREASE rule.
+    signals = wait_until(lambda: control.device(page.device_id)["signals"], 10, message="signals")
+    major = chrome_major("/usr/bin/chromium")
+    assert signals["brands"] == desktop_brands(major, "")

@@ -54,7 +54,7 @@ module "host" {
   name           = var.name
   service_name   = "wagw-session-host"
   command        = ["-m", "session_host"]
-  extra_packages = ["chromium", "chromium-driver", "fonts-liberation", "fonts-noto-color-emoji"]
+  extra_packages = ["chromium", "chromium-headless-shell", "chromium-driver", "fonts-liberation", "fonts-noto-color-emoji"]
 
   environment = merge(
     {
