@@ -9,6 +9,7 @@ shown on failure.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,9 @@ not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502", "503", "504"
 
 [generation]
 max-examples = {max_examples}
+# Unknown query parameters and headers are ignored (as most HTTP APIs do; proxies add headers),
+# so adding one does not make a request invalid: do not generate such "negative" cases.
+allow-extra-parameters = false
 
 # The first matching entry applies: the most specific first.
 [[operations]]
@@ -94,6 +98,10 @@ def schemathesis(
     )
     command = [str(SCHEMATHESIS), "--config-file", str(config), "run", f"{stack.api_url}/openapi.json"]
     command += ["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful", "--no-color", *selection]
+    # A fixed seed keeps `make test` repeatable (FUZZ_SEED=<n> explores elsewhere). Hypothesis'
+    # large_base_example health check is about generation cost, not the API: the recipient
+    # pattern's smallest example trips it on some seeds.
+    command += ["--seed", os.environ.get("FUZZ_SEED", "1"), "--suppress-health-check", "large_base_example"]
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=400)
 
 
