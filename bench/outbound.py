@@ -8,8 +8,8 @@ so the limiter does not shape the measured rate.
 
 from __future__ import annotations
 
+import os
 import re
-import statistics
 import sys
 import time
 import uuid
@@ -17,9 +17,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import redis
 import requests
+from rq.job import Job
 
+from bench import memory
 from bench.registry import BenchContext, latency_summary, suite
+from contract import jobs
 from devstack.stack import Stack
 
 SENDS = 2000
@@ -56,6 +60,8 @@ def send_latency(stack: Stack, sends: int = SENDS, agents: int = AGENTS, rate: f
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
     session.mount("http://", adapter)
 
+    job_ids: list[str] = []
+
     def send(n: int) -> None:
         i = n % agents
         text = f"bench {run} {n}"
@@ -68,6 +74,8 @@ def send_latency(stack: Stack, sends: int = SENDS, agents: int = AGENTS, rate: f
         )
         if response.status_code != 200:
             errors.append(f"{response.status_code} {response.text[:200]}")
+        else:
+            job_ids.append(response.json()["jobId"])
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=48) as pool:
@@ -90,18 +98,22 @@ def send_latency(stack: Stack, sends: int = SENDS, agents: int = AGENTS, rate: f
                     latencies.append((item["at"] - started_at[text]) * 1000)
     lost = sum(1 for text in started_at if text not in received)
     duplicates = sum(count - 1 for count in received.values() if count > 1)
-    return latency_summary(latencies, duration), lost, duplicates, errors
+    return latency_summary(latencies, duration), lost, duplicates, errors, job_ids
 
 
-def session_pss_mb(stack: Stack, agents: list[str], host_id: str = "host-a") -> float:
-    """Return the median PSS (MB) of idle sessions' whole Chrome trees, from the host's /metrics."""
-    text = requests.get(stack.metrics_url(host_id), timeout=10).text
-    values = []
-    for agent_id in agents:
-        match = re.search(rf'wagw_host_chrome_pss_bytes{{agent_id="{agent_id}"}} ([0-9.e+]+)', text)
-        if match:
-            values.append(float(match.group(1)) / 1024 / 1024)
-    return round(statistics.median(values), 1) if values else 0.0
+def host_exec_ms(stack: Stack, job_ids: list[str]) -> dict[str, float]:
+    """Return p50/p99 of the host's own execution of send jobs (RQ's started/ended times)."""
+    connection = redis.Redis.from_url(stack.redis_url)
+    try:
+        found = Job.fetch_many(job_ids, connection=connection, serializer=jobs.SERIALIZER)
+    finally:
+        connection.close()
+    spans = [
+        (job.ended_at - job.started_at).total_seconds() * 1000
+        for job in found
+        if job is not None and job.started_at and job.ended_at
+    ]
+    return latency_summary(spans)
 
 
 def restore_seconds(stack: Stack, agents: list[str], host_id: str = "host-a") -> float:
@@ -116,24 +128,41 @@ def restore_seconds(stack: Stack, agents: list[str], host_id: str = "host-a") ->
 
 @suite("outbound")
 def outbound(ctx: BenchContext) -> dict[str, Any]:
-    """Measure sends, memory and restore on one host."""
+    """Measure sends, memory (ours and the peers' browser, side by side) and restore on one host."""
     stack = Stack(ctx.run_dir, ctx.database_url, api=API_SETTINGS)
     try:
         stack.start(hosts=("host-a",))
         for i in range(AGENTS):
             stack.link(_agent(i), _phone(i), _key(i))
-        latency, lost, duplicates, errors = send_latency(stack)
+        latency, lost, duplicates, errors, job_ids = send_latency(stack)
+        load = os.getloadavg()[0]
         print(f"sends: {latency}, lost {lost}, duplicated {duplicates}, errors {errors[:3]}", file=sys.stderr)
-        pss = [session_pss_mb(stack, [_agent(i)]) for i in range(AGENTS)]
+        if load > (os.cpu_count() or 1):
+            print(
+                f"warning: load average {load:.1f} above the core count: latencies are noise", file=sys.stderr
+            )
+        executed = host_exec_ms(stack, job_ids)
+        pss_5 = memory.host_pss_mb(stack, [_agent(i) for i in range(AGENTS)])
+        peer_5 = memory.peer_pss_mb(f"{stack.sim_url}/", AGENTS)
         for i in range(AGENTS, RESTORE_AGENTS):
             stack.link(_agent(i), _phone(i), _key(i))
+        pss_10 = memory.host_pss_mb(stack, [_agent(i) for i in range(RESTORE_AGENTS)])
         restore = restore_seconds(stack, [_agent(i) for i in range(RESTORE_AGENTS)])
     finally:
         stack.stop()
+    ours = memory.median_mb(pss_5)
+    peer = memory.median_mb(peer_5)
     return {
         "send_latency_ms": latency,
+        "host_exec_ms": executed,
+        "send_overhead_ratio": memory.ratio(latency["p50"], executed["p50"]),
+        "load_average_during_sends": round(load, 2),
         "send_errors": len(errors),
-        "session_pss_mb": round(statistics.median(pss), 1),
+        "session_pss_mb": ours,
+        "session_pss_mb_10": memory.median_mb(pss_10),
+        "session_pss_marginal_mb": memory.marginal_mb(sum(pss_5), sum(pss_10), len(pss_5), len(pss_10)),
+        "peer_session_pss_mb": peer,
+        "pss_vs_peer": memory.ratio(ours, peer),
         "restore_seconds_10": restore,
         "lost_sends": lost,
         "duplicate_sends": duplicates,

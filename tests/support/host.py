@@ -133,9 +133,20 @@ class FakeHost:
         self.raw.close()
 
 
+_PENDING: list[threading.Timer] = []
+
+
 def later(delay: float, action: Callable[[], Any]) -> threading.Thread:
     """Run `action` on a thread after `delay` seconds (the host acting while the API waits)."""
     timer = threading.Timer(delay, action)
     timer.daemon = True
+    _PENDING.append(timer)
     timer.start()
     return timer
+
+
+def finish_pending(timeout: float = 15.0) -> None:
+    """Wait for every `later` action of the test (it may still write to Redis after the API
+    answered); the host fixture calls it before the test's connections close."""
+    while _PENDING:
+        _PENDING.pop().join(timeout)

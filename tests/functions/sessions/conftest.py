@@ -10,7 +10,7 @@ from flask import Flask
 
 from functions.app import create_app
 from tests.support.apps import close_app
-from tests.support.host import FakeHost
+from tests.support.host import FakeHost, finish_pending
 
 _ids = itertools.count(1)
 
@@ -28,6 +28,7 @@ def host_factory(redis_url: str) -> Iterator:
         return host
 
     yield make
+    finish_pending()
     for host in made:
         host.stop()
 

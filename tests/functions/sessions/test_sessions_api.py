@@ -721,7 +721,8 @@ def test_pairing_code_is_requested_on_the_agent_queue(client, app, host):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["code"] == "ABCD-1234" and body["phoneNumber"] == "6281234567890"
-    assert host.handled[-1][0] == JobName.PAIRING_CODE
+    # (the ensure job, served on another thread, may be recorded after it)
+    assert JobName.PAIRING_CODE in [name for name, _payload in host.handled]
     assert host.handled[-1][1]["phoneNumber"] == "6281234567890"
 
 
