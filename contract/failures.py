@@ -25,6 +25,7 @@ class FailureCode(StrEnum):
     HOST_FULL = "HOST_FULL"  # the host already runs MAX_SESSIONS sessions
     LOAD_FAILED = "LOAD_FAILED"  # WhatsApp Web could not be loaded
     TIMEOUT = "TIMEOUT"  # the job ran past its timeout
+    HOST_LOST = "HOST_LOST"  # the host running the job died mid-way (taken over elsewhere)
     HOST_ERROR = "HOST_ERROR"  # anything else (the message says what)
     UNKNOWN = "UNKNOWN"  # the job failed without a typed reason (e.g. killed)
 

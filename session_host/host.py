@@ -8,13 +8,13 @@ from typing import Any
 
 import redis
 from rq import Queue
-from rq.exceptions import DequeueTimeout
-from rq.job import Job
+from rq.exceptions import DequeueTimeout, NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
 
 from contract import keys, logs, reconnects
 from contract.events import EventType, SessionEvent
-from contract.failures import FailureCode
+from contract.failures import FailureCode, JobFailure
 from contract.hosts import HostRegistry
 from contract.jobs import SERIALIZER, agent_queue_name, host_queue_name
 from contract.live import LiveStateStore
@@ -308,6 +308,7 @@ class SessionHost:
                 if self.registry.claim(agent_id, self.host_id, dead):
                     log.warning("taking over a session from a dead host", agentId=agent_id, deadHost=dead)
                     self._requeue_orphans(agent_id)
+                    fail_interrupted(self.rq, agent_id, dead)
                     self._open_lane(agent_id, restore=True)
             if not self.registry.agents_of(dead):
                 self.outbox.adopt(dead)
@@ -338,3 +339,35 @@ def serve_metrics(host: SessionHost) -> None:
     """Register the session collector and expose /metrics."""
     metrics.REGISTRY.register(metrics.SessionCollector(host.snapshot, host.outbox.pending))
     metrics.serve(host.settings.metrics_port, host.settings.metrics_host)
+
+
+INTERRUPTED = (
+    "the session host running this job died; a send may or may not have reached WhatsApp, "
+    "so it is not repeated (check the chat, then send again if needed)"
+)
+
+
+def fail_interrupted(connection: redis.Redis, agent_id: str, dead_host: str) -> list[str]:
+    """Fail, at once and with a typed reason, the jobs a dead host had started for an agent.
+
+    Called while taking the agent over, before its new lane starts, so every job still marked
+    started on the agent's queue was the dead host's. Without this RQ would only notice them
+    when their timeout expired; repeating them could send a message twice. Returns their ids.
+    """
+    queue = Queue(agent_queue_name(agent_id), connection=connection, serializer=SERIALIZER)
+    registry = queue.started_job_registry
+    failed = []
+    for job_id in registry.get_job_ids():
+        try:
+            job = Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
+        except NoSuchJobError:
+            continue
+        if job.get_status(refresh=False) != JobStatus.STARTED:
+            continue
+        record_failure(job, JobFailure(FailureCode.HOST_LOST, f"{INTERRUPTED} (host {dead_host})"))
+        failed.append(job.id)
+    if failed:
+        # Far in the future: every entry counts as expired, so RQ fails them the usual way.
+        registry.cleanup(timestamp=time.time() + 10**9)
+        log.warning("failed jobs a dead host had started", agentId=agent_id, deadHost=dead_host, jobs=failed)
+    return failed
