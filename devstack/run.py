@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 
 from devstack.process import ROOT
@@ -21,8 +22,15 @@ from functions import migrate
 VAR = ROOT / "var"
 
 
+_stopping = threading.Event()
+
+
 def _stop(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+    # Ctrl-C signals make and us together, and make may signal again: only the first one
+    # interrupts, so a second cannot cut the clean-up short before it ignores signals.
+    if not _stopping.is_set():
+        _stopping.set()
+        raise KeyboardInterrupt
 
 
 def _redis(stack: Stack) -> None:
