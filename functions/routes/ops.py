@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
+from pathlib import Path
 
-import swagger_ui_bundle
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from flask.blueprints import BlueprintSetupState
 
@@ -20,7 +21,9 @@ log = logs.get_logger(__name__)
 
 bp = Blueprint("ops", __name__)
 
-# Served from the pip-packaged Swagger UI: /docs works offline, no CDN.
+# Served from the pip-packaged Swagger UI (flask-swagger-ui's copy of swagger-ui-dist 5, which
+# renders OpenAPI 3.1; only its files are used): /docs works offline, no CDN.
+SWAGGER_UI_DIST = Path(importlib.util.find_spec("flask_swagger_ui").origin).parent / "dist"
 _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>WhatsApp Agent Gateway API</title>
 <link rel="stylesheet" href="{base}/swagger-ui.css"></head>
@@ -84,4 +87,4 @@ def docs():
 @bp.get("/docs/<path:filename>")
 def docs_asset(filename: str):
     """Serve Swagger UI's static files."""
-    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=3600)
+    return send_from_directory(SWAGGER_UI_DIST, filename, max_age=3600)

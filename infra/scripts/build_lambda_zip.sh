@@ -46,7 +46,6 @@ awk '/^# Tests and tooling/ {exit} {print}' requirements.txt |
 # What the API never loads, by path inside the install (globs, relative to the target):
 #   Pillow codecs besides PNG (qrcode writes PNG through PIL._imaging + zlib only) and the
 #   bundled libraries only they link (readelf -d), so AVIF/WebP/fonts/colour profiles go;
-#   Swagger UI's source maps and ES-module bundles (the docs page loads swagger-ui-bundle.js);
 #   SQLAlchemy's dialects other than PostgreSQL/SQLite and its test harness; type stubs;
 #   SQLAlchemy's Cython builds of its `*_cy.py` modules (2.6 MB): the same .py files run as
 #   plain Python when the .so is absent — slower row processing, irrelevant for the few rows
@@ -61,7 +60,6 @@ PRUNED=(
   'pillow.libs/libavif-*' 'pillow.libs/libwebp*' 'pillow.libs/libsharpyuv-*'
   'pillow.libs/libfreetype-*' 'pillow.libs/libharfbuzz-*' 'pillow.libs/libbrotli*'
   'pillow.libs/libpng16-*' 'pillow.libs/liblcms2-*'
-  'swagger_ui_bundle/vendor/*/*.map' 'swagger_ui_bundle/vendor/*/swagger-ui-es-bundle*'
   sqlalchemy/dialects/mysql sqlalchemy/dialects/oracle sqlalchemy/dialects/mssql sqlalchemy/testing
   'sqlalchemy/*/_*_cy.*.so'
 )

@@ -127,6 +127,26 @@ def test_the_sessions_page_links_a_phone_in_chromium(stack: Stack, tmp_path: Pat
         driver.quit()
 
 
+def test_swagger_ui_renders_every_operation_of_the_openapi_document(stack: Stack, tmp_path: Path) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    document = stack.api("GET", "/openapi.json").json()
+    operations = sum(len(item) for item in document["paths"].values())
+    driver = start_chrome(tmp_path / "docs-chrome")
+    try:
+        driver.get(f"{stack.api_url}/docs")
+        shown = wait_until(
+            lambda: (n := driver.execute_script("return document.querySelectorAll('.opblock').length")) and n,
+            20,
+            message="Swagger UI lists the operations",
+        )
+        assert shown == operations
+        page = driver.execute_script("return document.body.innerText")
+        assert "Unable to render" not in page and "WhatsApp Agent Gateway" in page
+        driver.save_screenshot(str(SCREENSHOTS / "docs.png"))
+    finally:
+        driver.quit()
+
+
 def test_the_dashboard_asks_for_the_token_over_http(stack: Stack) -> None:
     assert stack.api("GET", "/rq/").status_code == 401
     assert "Basic" in stack.api("GET", "/rq/").headers["WWW-Authenticate"]
