@@ -25,11 +25,19 @@ def _cluster_ok(client: redis.Redis) -> bool:
 
 def test_rq_enqueue_fails_on_a_cluster_mode_redis_but_not_on_a_standalone_one(tmp_path: Path, redis_url: str):
     port = free_port()
+    # The cluster bus defaults to port + 10000, which may be taken or past 65535: name a free one.
     args = [*redis_args(port, tmp_path), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+    args += ["--cluster-port", str(free_port())]
     server = Process("redis-cluster", args, env=dict(os.environ), log_dir=tmp_path)
     client = redis.Redis(port=port)
+
+    def answers() -> bool:
+        if not server.alive():
+            raise AssertionError(f"redis-server exited: {server.log()[-2000:]}")
+        return bool(client.ping())
+
     try:
-        wait_until(lambda: server.alive() and client.ping(), 10, message="cluster-mode redis answers")
+        wait_until(answers, 10, message="cluster-mode redis answers")
         client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
         wait_until(lambda: _cluster_ok(client), 20, message="the one-node cluster is ok")
 
