@@ -15,14 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
 import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from devstack.process import wait_until
 from devstack.stack import Stack
-from session_host.browser.chrome import Browser
+from session_host.browser.chrome import Browser, chrome_child_of
 from session_host.browser.session import WAJS_PATH
 
 MB = 1024 * 1024
@@ -103,20 +102,12 @@ def _peer_browser(page_url: str, profile: Path) -> Browser:
     for arg in (*PUPPETEER_ARGS, f"--user-data-dir={profile}"):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
-    pid = next((c.pid for c in _children(driver.service.process.pid) if "chrom" in c.name()), None)
-    browser = Browser(driver=driver, debugger_address="", pid=pid)
+    browser = Browser(driver=driver, debugger_address="", pid=chrome_child_of(driver.service.process.pid))
     # The peers inject their page library too (WAHA's and wppconnect's is this same wa-js).
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WAJS_PATH.read_text()})
     driver.get(page_url)
     wait_until(lambda: driver.execute_script("return document.readyState") == "complete", 30, interval=0.2)
     return browser
-
-
-def _children(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children()
-    except psutil.Error:
-        return []
 
 
 def peer_pss_mb(page_url: str, count: int, settle_seconds: float = 5.0) -> list[float]:

@@ -308,11 +308,12 @@ def _launch_selenium(settings: HostSettings, profile: Path, user_agent: str) -> 
     options.add_experimental_option("excludeSwitches", ["enable-automation"])
     driver = webdriver.Chrome(options=options, service=Service(executable_path=settings.chromedriver_path))
     address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
-    pid = _chrome_child_of(driver.service.process.pid)
+    pid = chrome_child_of(driver.service.process.pid)
     return Browser(driver=driver, debugger_address=address, pid=pid)
 
 
-def _chrome_child_of(driver_pid: int) -> int | None:
+def chrome_child_of(driver_pid: int) -> int | None:
+    """Return the pid of the Chrome a chromedriver process started (None if there is none)."""
     with contextlib.suppress(psutil.Error):
         for child in psutil.Process(driver_pid).children():
             if "chrom" in child.name():
