@@ -34,6 +34,12 @@ class EventType(StrEnum):
     FAILED = "failed"
     STOPPED = "stopped"
     MESSAGE = "message"
+    # What happened to messages already in a chat (`update` says which and how).
+    SENT = "sent"
+    ACK = "ack"
+    REACTION = "reaction"
+    REVOKE = "revoke"
+    EDIT = "edit"
 
 
 class InboundMessage(WireModel):
@@ -56,6 +62,32 @@ class InboundMessage(WireModel):
     bot_id: str | None = None
     # WhatsApp also addresses the bot by a linked-identity id (`…@lid`) in group mentions.
     bot_lid: str | None = None
+    # The serialized id of the message this one replies to (quotes), if any.
+    quoted_message_id: str | None = None
+
+
+class MessageUpdate(WireModel):
+    """Something that happened to a message: our send taken, an ack, a reaction, a revoke, an edit.
+
+    `message_id` is the message it concerns (the reacted-to, revoked or edited one);
+    `event_key` tells two updates of one message apart (the reaction's own id, the ack
+    level, the edit's text hash) so a repeat is recognised as one.
+    """
+
+    message_id: str
+    chat_id: str = ""
+    sender: str | None = None
+    from_me: bool | None = None
+    # SENT: the job that sent it and what it was; ACK: WhatsApp's ack level (1..4).
+    job_id: str | None = None
+    kind: str | None = None
+    ack: int | None = None
+    # REACTION: the emoji ("" when removed); EDIT: the new text; REVOKE: who revoked.
+    reaction: str | None = None
+    body: str | None = None
+    revoke_type: str | None = None
+    event_key: str = ""
+    timestamp: int = 0
 
 
 class SessionEvent(WireModel):
@@ -71,6 +103,7 @@ class SessionEvent(WireModel):
     reason: str | None = None
     phone: str | None = None
     message: InboundMessage | None = None
+    update: MessageUpdate | None = None
 
 
 class InvalidSignature(ValueError):

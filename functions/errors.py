@@ -61,6 +61,12 @@ class JobNotFound(NotFound):
     code = "JOB_NOT_FOUND"
 
 
+class MessageNotFound(NotFound):
+    """No message with this id (or send job id) for this agent, or its status has expired."""
+
+    code = "MESSAGE_NOT_FOUND"
+
+
 class MethodNotAllowed(ApiError):
     """The path exists but not with this HTTP method."""
 

@@ -6,7 +6,7 @@ from flask import current_app
 
 from contract import keys, logs
 from contract.events import EventType, SessionEvent
-from functions import inbound, linked, repository
+from functions import inbound, linked, message_events, repository
 from functions.db import get_engine
 from functions.redis_client import get_redis
 
@@ -41,11 +41,20 @@ def apply(event: SessionEvent) -> None:
 
 
 def _apply(event: SessionEvent) -> None:
+    app = current_app._get_current_object()
     status = _STATUS_OF.get(event.type)
     if status is not None:
         repository.set_status(get_engine(), event.agent_id, status, at=event.at)
         if event.type is EventType.READY:
             linked.remember(event.agent_id, event.phone)
         log.info("session status", status=status, host=event.host_id, reason=event.reason)
+    if event.type in message_events.SESSION_STATUS:
+        message_events.MessageEvents.of(app).session(event)
     elif event.type is EventType.MESSAGE:
-        inbound.accept(inbound.Deps.of(current_app._get_current_object()), event)
+        deps = inbound.Deps.of(app)
+        # Webhooks first: queueing there is idempotent, so a retry after a crash repeats nothing.
+        if event.message is not None:
+            message_events.MessageEvents.of(app).message(event, inbound.ignore_label(event.message))
+        inbound.accept(deps, event)
+    elif event.type in message_events.UPDATES:
+        message_events.MessageEvents.of(app).update(event)

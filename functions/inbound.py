@@ -29,6 +29,7 @@ from functions import ai, alerts, repository
 from functions.config import Settings
 from functions.errors import AiDownstreamError, AiTimeout, RateLimited
 from functions.mailbox import Chat, Mailboxes
+from functions.message_events import MessageEvents
 from functions.ratelimit import RateLimiter, get_limiter
 
 log = logs.get_logger(__name__)
@@ -65,6 +66,7 @@ class Deps:
     engine: Engine
     mailboxes: Mailboxes
     limiter: RateLimiter
+    events: MessageEvents
 
     @classmethod
     def of(cls, app: Flask) -> Deps:
@@ -80,6 +82,7 @@ class Deps:
                 engine=app.extensions["db_engine"],
                 mailboxes=Mailboxes(client),
                 limiter=get_limiter(app),
+                events=MessageEvents.of(app),
             )
             app.extensions["inbound_deps"] = deps
         return deps
@@ -128,6 +131,12 @@ def ignore_reason(message: InboundMessage) -> Ignore | None:
     if not message.body.strip():
         return Ignore.EMPTY
     return None
+
+
+def ignore_label(message: InboundMessage) -> str | None:
+    """Return why the AI will not see a message (the metric's reason), or None."""
+    reason = ignore_reason(message)
+    return reason.value if reason is not None else None
 
 
 def ai_payload(message: InboundMessage, agent_id: str, trace_id: str) -> dict[str, Any]:
@@ -273,7 +282,8 @@ def handle(deps: Deps, entry: Entry) -> str:
         _enqueue(deps, _typing(entry, False))
         raise
     outcome = "replied" if reply else "no_reply"
-    _commit(deps, done, outcome, [*outgoing, _typing(entry, False)])
+    if _commit(deps, done, outcome, [*outgoing, _typing(entry, False)]):
+        _tell(deps.events.ai_reply, agent_id, message, reply)
     log.info("inbound message answered", messageId=message.id, outcome=outcome, queuedMs=waited_ms)
     return outcome
 
@@ -302,8 +312,17 @@ def fail(deps: Deps, entry: Entry, code: str, reason: str) -> str:
                     agent_id=entry.agent_id, trace_id=entry.trace_id, to=target, text=text, not_before=slot
                 )
             )
-    _commit(deps, done_key(entry.agent_id, message.id), f"failed:{code}", outgoing)
+    if _commit(deps, done_key(entry.agent_id, message.id), f"failed:{code}", outgoing):
+        _tell(deps.events.ai_failed, entry.agent_id, message, code, reason)
     return "failed"
+
+
+def _tell(hook: Any, *args: Any) -> None:
+    """Queue an AI-round webhook; the answer is committed already, so a failure is only logged."""
+    try:
+        hook(*args)
+    except redis.RedisError as exc:
+        log.error("could not queue an AI webhook event", error=str(exc), event=hook.__name__)
 
 
 def _ask_ai(deps: Deps, entry: Entry, record: Any) -> str | None:

@@ -171,13 +171,28 @@ class StatusStore:
         return self.advance(job_key(agent_id, job_id), MessageStatus.FAILED, error=reason)
 
     def ack(
-        self, agent_id: str, message_id: str, status: MessageStatus, at: datetime | None = None
+        self,
+        agent_id: str,
+        message_id: str,
+        status: MessageStatus,
+        at: datetime | None = None,
+        *,
+        chat_id: str | None = None,
     ) -> Transition:
-        """Apply an ack to a known message; an unknown one is left unrecorded (changed=False)."""
-        key = record_key(agent_id, message_id)
-        if not self.client.exists(key):
-            return Transition(False, None)
-        return self.advance(key, status, at)
+        """Apply an ack to one of the agent's messages.
+
+        An ack for a message not yet recorded (it overtook the report of our send, or the
+        message was sent from the phone) starts its record; the send's report fills in the rest.
+        """
+        return self.advance(
+            record_key(agent_id, message_id),
+            status,
+            at,
+            messageId=message_id,
+            agentId=agent_id,
+            chatId=chat_id or None,
+            direction=Direction.OUT,
+        )
 
     def received(
         self, agent_id: str, message_id: str, *, chat_id: str, kind: str, at: datetime | None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from contract.jid import RECIPIENT_PATTERN
 from contract.live import SessionState
 from functions.repository import RecordStatus
+from functions.webhooks.schema import MAX_WEBHOOKS, WebhookSpec, WebhooksRequest, WebhookView
 
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 MIME_TYPE_PATTERN = r"^[A-Za-z0-9_.+\-]+/[A-Za-z0-9_.+\-]+$"
@@ -44,6 +45,16 @@ class CreateSessionRequest(ApiModel):
     agentId: str = Field(pattern=AGENT_ID_PATTERN, json_schema_extra=trimmed(AGENT_ID_PATTERN))
     agentName: str = Field(min_length=1, max_length=256, pattern=STORED_TEXT)
     apikey: Annotated[str, Field(max_length=4096, pattern=NO_NUL)] | None = None
+    webhooks: list[WebhookSpec] | None = Field(
+        default=None,
+        max_length=MAX_WEBHOOKS,
+        description="Replaces the agent's webhooks, as PUT /agents/{agentId}/webhooks does.",
+    )
+
+    @field_validator("webhooks")
+    @classmethod
+    def _distinct_webhook_urls(cls, value: list[WebhookSpec] | None) -> list[WebhookSpec] | None:
+        return None if value is None else WebhooksRequest.model_validate({"webhooks": value}).webhooks
 
 
 class DeleteSessionRequest(ApiModel):
@@ -262,6 +273,20 @@ class JobResponse(Traced):
     endedAt: str | None = None
 
 
+class MessageStatusResponse(Traced):
+    """Where one message is: pending < sent < delivered < read < played, or failed."""
+
+    messageId: str | None = Field(description="WhatsApp's id; null while a send is still pending.")
+    agentId: str
+    chatId: str | None = None
+    direction: Literal["in", "out"] | None = None
+    type: str | None = None
+    status: Literal["pending", "sent", "delivered", "read", "played", "failed"]
+    timestamps: dict[str, str] = Field(description="When each status was reached (ISO 8601, UTC).")
+    jobId: str | None = None
+    error: str | None = None
+
+
 class HealthResponse(Traced):
     """Answer of `/health`."""
 
@@ -319,6 +344,9 @@ class SessionResponse(SessionSummary, Traced):
     """An agent's session; `qr` is the QR as a PNG while one waits to be scanned."""
 
     qr: QrImage | None
+    webhooks: list[WebhookView] | None = Field(
+        default=None, description="Only when the request set them: the webhooks, with the secrets it set."
+    )
 
 
 class SessionListResponse(Traced):

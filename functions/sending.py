@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import redis
 from flask import current_app
 from rq.job import Job
 
-from contract import jobs, keys
+from contract import jobs, keys, logs
 from contract.jid import InvalidJid, normalize_jid
 from contract.wire import iso, utcnow
 from functions import admission, dispatch
@@ -30,8 +31,11 @@ from functions.errors import (
     InvalidPayload,
     JobNotFound,
 )
+from functions.message_events import MessageEvents
 from functions.ratelimit import get_limiter
 from functions.redis_client import get_redis
+
+log = logs.get_logger(__name__)
 
 _REPLAY_APPEAR_SECONDS = 5.0
 
@@ -124,6 +128,7 @@ def send(
         not_before = utcnow() + timedelta(seconds=wait) if wait > 0 else None
         payload = prepared.payload.model_copy(update={"not_before": not_before})
         job = dispatch.enqueue(name, payload, job_id=job_id, timeout=int(wait) + 120)
+        _record_pending(agent_id, job_id, payload)
     except BaseException:
         # Nothing was enqueued under this key: a retry must be free to try again.
         if record_key:
@@ -131,6 +136,24 @@ def send(
         raise
     patience = _settings().send_wait_seconds
     return SendOutcome(*_respond(job, prepared.extra, patience if wait < patience else 0))
+
+
+def _record_pending(agent_id: str, job_id: str, payload: jobs.JobPayload) -> None:
+    """Start the message's status record (`GET /agents/{id}/messages/{jobId}` answers pending)."""
+    if isinstance(payload, jobs.SendText):
+        kind = "chat"
+    elif isinstance(payload, jobs.SendMedia):
+        major = payload.media.mime_type.split("/")[0]
+        kind = major if major in ("image", "video", "audio") else "document"
+    else:
+        return
+    try:
+        MessageEvents.of(current_app._get_current_object()).store.pending(
+            agent_id, job_id, chat_id=payload.to, kind=kind
+        )
+    except redis.RedisError as exc:
+        # The job is queued already; its status record starts when the host reports the send.
+        log.warning("could not record a pending send", jobId=job_id, error=str(exc))
 
 
 def _replay(agent_id: str, record_key: str, request_fingerprint: str) -> SendOutcome | None:

@@ -27,9 +27,10 @@ from functions.errors import (
     SessionNotFound,
 )
 from functions.qr import qr_image
-from functions.redis_client import get_host_registry, get_live_state
+from functions.redis_client import get_host_registry, get_live_state, get_redis
 from functions.schemas import WAIT_PATTERN, CreateSessionRequest
 from functions.tracing import current_trace_id
+from functions.webhooks.registry import WebhookRegistry, check_destination
 
 _FINAL = {SessionState.CONNECTED, SessionState.AUTH_FAILED, SessionState.FAILED}
 
@@ -160,6 +161,11 @@ def create(body: CreateSessionRequest, wait: float) -> tuple[dict[str, Any], boo
     """Upsert the record, make sure the session runs, and wait for a QR when not ready."""
     engine = get_engine()
     api_key = repository.active_api_key(engine, body.userId) or body.apikey
+    hooks = WebhookRegistry(get_redis(), current_app.config["SETTINGS"])
+    if body.webhooks is not None:
+        # Refuse a bad destination before anything is created.
+        for spec in body.webhooks:
+            check_destination(spec.url, hooks.allowlist())
     try:
         row, created = repository.upsert_agent(
             engine,
@@ -171,8 +177,13 @@ def create(body: CreateSessionRequest, wait: float) -> tuple[dict[str, Any], boo
         )
     except repository.AgentOwnedByAnotherUser as exc:
         raise AgentIdTaken(f"agent {body.agentId!r} belongs to another user") from exc
+    # Only now that the agent is known to be this user's may its webhooks change.
+    shown = hooks.put(body.agentId, body.webhooks) if body.webhooks is not None else None
     start(body.agentId)
-    return session_view(row, _current_or_waited(body.agentId, wait)), created
+    view = session_view(row, _current_or_waited(body.agentId, wait))
+    if shown is not None:
+        view["webhooks"] = shown
+    return view, created
 
 
 def _current_or_waited(agent_id: str, wait: float) -> LiveState | None:

@@ -11,8 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rq import get_current_job
+
 from contract import jobs
 from contract import metrics as shared_metrics
+from contract.events import EventType, MessageUpdate
 from contract.failures import FailureCode
 from contract.jid import normalize_jid
 from contract.live import SessionState
@@ -66,11 +69,23 @@ def destroy(data: dict[str, Any]) -> dict[str, Any]:
     return _lane(payload.agent_id).destroy(payload.delete_auth)
 
 
-def _sent(agent_id: str, reply: Any) -> dict[str, Any]:
+def _sent(agent_id: str, reply: Any, *, chat_id: str, kind: str) -> dict[str, Any]:
     if not isinstance(reply, dict) or not reply.get("id"):
         raise JobRefused(f"the page did not confirm the send: {reply!r}", FailureCode.SEND_FAILED)
     assert _host is not None
     shared_metrics.incr(_host.redis, shared_metrics.MESSAGES_SENT)
+    job = get_current_job()
+    stamp_now = reply.get("timestamp")
+    update = MessageUpdate(
+        message_id=str(reply["id"]),
+        chat_id=chat_id,
+        from_me=True,
+        job_id=job.id if job is not None else None,
+        kind=kind,
+        timestamp=int(stamp_now) if isinstance(stamp_now, int | float) else int(time.time()),
+    )
+    # Through the durable outbox: the message's status and `message.sent` webhooks follow.
+    _host.push_event(EventType.SENT, agent_id, update=update)
     stamp = reply.get("timestamp")
     sent_at = (
         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)) if isinstance(stamp, int | float) else None
@@ -87,7 +102,7 @@ def send_text(data: dict[str, Any]) -> dict[str, Any]:
     reply = lane.session.command(
         "sendText", normalize_jid(payload.to), payload.text, payload.quoted_message_id
     )
-    return _sent(payload.agent_id, reply)
+    return _sent(payload.agent_id, reply, chat_id=normalize_jid(payload.to), kind="chat")
 
 
 def _media_bytes(ref: jobs.MediaRef) -> bytes:
@@ -112,7 +127,12 @@ def send_media(data: dict[str, Any]) -> dict[str, Any]:
     data_url = f"data:{ref.mime_type};base64,{base64.b64encode(_media_bytes(ref)).decode()}"
     options = {"filename": ref.filename, "mimetype": ref.mime_type, "caption": payload.caption}
     reply = lane.session.command("sendMedia", normalize_jid(payload.to), data_url, options, timeout=120)
-    return _sent(payload.agent_id, reply)
+    return _sent(payload.agent_id, reply, chat_id=normalize_jid(payload.to), kind=_media_kind(ref.mime_type))
+
+
+def _media_kind(mime_type: str) -> str:
+    kind = mime_type.split("/")[0]
+    return kind if kind in ("image", "video", "audio") else "document"
 
 
 def typing(data: dict[str, Any]) -> bool:

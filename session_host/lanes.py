@@ -27,7 +27,7 @@ from rq.timeouts import TimerDeathPenalty
 from rq.worker import SimpleWorker
 
 from contract import logs
-from contract.events import EventType, InboundMessage
+from contract.events import EventType, InboundMessage, MessageUpdate
 from contract.failures import META_KEY, FailureCode, JobFailure
 from contract.hosts import HostRegistry
 from contract.jid import jid_user
@@ -40,6 +40,14 @@ from session_host.config import HostSettings
 from session_host.failures import classify
 
 log = logs.get_logger(__name__)
+
+# Bridge events about messages already in a chat, and the event each becomes.
+_UPDATES = {
+    "ack": EventType.ACK,
+    "reaction": EventType.REACTION,
+    "revoke": EventType.REVOKE,
+    "edit": EventType.EDIT,
+}
 
 HEALTHY_RESET_SECONDS = 60.0
 
@@ -358,6 +366,13 @@ class AgentLane:
                 log.warning("bridge sent a malformed message", agentId=self.agent_id)
                 return
             self.ctx.emit(EventType.MESSAGE, self.agent_id, message=message)
+        elif kind in _UPDATES:
+            try:
+                update = MessageUpdate.from_wire(event.get("update") or {})
+            except ValueError:
+                log.warning("bridge sent a malformed message update", agentId=self.agent_id, kind=kind)
+                return
+            self.ctx.emit(_UPDATES[kind], self.agent_id, update=update)
         self.wake()
 
     def set_state(self, state: SessionState, **fields: Any) -> None:

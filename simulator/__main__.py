@@ -49,6 +49,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.05,
         help="seconds a page takes from login to ready, like loading chats (default 0.05)",
     )
+    parser.add_argument(
+        "--ack-delay",
+        type=float,
+        default=0.1,
+        help="seconds until a peer's phone receives a send (ack delivered); negative: never (default 0.1)",
+    )
+    parser.add_argument(
+        "--read-delay",
+        type=float,
+        default=-1.0,
+        help="seconds from delivered to read (voice notes: also played); negative: never (default)",
+    )
     return parser.parse_args(argv)
 
 
@@ -57,7 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     world = World(
-        qr_interval=args.qr_interval, ready_delay=args.ready_delay, qr_idle_after=args.qr_idle_after
+        qr_interval=args.qr_interval,
+        ready_delay=args.ready_delay,
+        qr_idle_after=args.qr_idle_after,
+        ack_delay=args.ack_delay if args.ack_delay >= 0 else None,
+        read_delay=args.read_delay if args.read_delay >= 0 else None,
     )
     server = make_server(args.host, args.port, create_app(world), threaded=True, request_handler=QuietHandler)
 

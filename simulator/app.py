@@ -74,8 +74,9 @@ def stream(device_id: str) -> Response:
                 except queue.Empty:
                     yield ": keepalive\n\n"
                     continue
-                # Only messages carry an id, so a reconnecting EventSource resumes after them.
-                event_id = f"id: {data['seq']}\n" if kind == "message" else ""
+                # Only inbox events (messages, acks, reactions, …) carry an id, so a
+                # reconnecting EventSource resumes after them.
+                event_id = f"id: {data['seq']}\n" if "seq" in data else ""
                 yield f"{event_id}event: {kind}\ndata: {json.dumps(data)}\n\n"
         finally:
             the_world.unsubscribe(device_id, subscription)
@@ -176,6 +177,74 @@ def auth_failure(phone: str) -> Response:
 def logout(phone: str) -> Response:
     """Log the account's device out from the phone."""
     return jsonify(world().logout(phone))
+
+
+ACK_LEVELS = {"sent": 1, "delivered": 2, "read": 3, "played": 4}
+
+
+def _only(data: dict[str, Any], *allowed: str) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"unknown field(s): {', '.join(unknown)}")
+    return data
+
+
+@control.post("/accounts/<phone>/messages/<path:message_id>/ack")
+def ack(phone: str, message_id: str) -> Response:
+    """The peer's phone acknowledges a message the account sent (delivered, read, played)."""
+    data = _only(body(), "status")
+    level = ACK_LEVELS.get(str(data.get("status") or ""))
+    if level is None:
+        raise InvalidInput(f"status must be one of {', '.join(ACK_LEVELS)}")
+    return jsonify(world().ack(phone, message_id, level))
+
+
+@control.post("/accounts/<phone>/messages/<path:message_id>/reaction")
+def reaction(phone: str, message_id: str) -> Response:
+    """A user reacts to a message with an emoji ("" takes the reaction back)."""
+    data = _only(body(), "from", "emoji")
+    sender = str(data.get("from") or "")
+    if not sender:
+        raise InvalidInput("from is required")
+    return jsonify(world().react(phone, message_id, sender, str(data.get("emoji") or "")))
+
+
+@control.post("/accounts/<phone>/messages/<path:message_id>/revoke")
+def revoke(phone: str, message_id: str) -> Response:
+    """The message's author deletes it for everyone."""
+    _only(body())
+    return jsonify(world().revoke(phone, message_id))
+
+
+@control.post("/accounts/<phone>/messages/<path:message_id>/edit")
+def edit(phone: str, message_id: str) -> Response:
+    """The message's author edits its text."""
+    data = _only(body(), "body")
+    if not isinstance(data.get("body"), str) or not data["body"]:
+        raise InvalidInput("body (the new text) is required")
+    return jsonify(world().edit(phone, message_id, data["body"]))
+
+
+@control.post("/peers")
+def peers() -> Response:
+    """Change how the peers' phones acknowledge sends: `{ackDelay, readDelay}` (null: never)."""
+    data = _only(body(), "ackDelay", "readDelay")
+    the_world = world()
+    for name, attribute in (("ackDelay", "ack_delay"), ("readDelay", "read_delay")):
+        if name in data:
+            value = data[name]
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+            ):
+                raise InvalidInput(f"{name} must be a number of seconds ≥ 0, or null")
+            setattr(the_world, attribute, value)
+    return jsonify({"ackDelay": the_world.ack_delay, "readDelay": the_world.read_delay})
+
+
+@control.get("/accounts/<phone>/acks")
+def acks(phone: str) -> Response:
+    """Return the highest ack the simulator reported per message the account sent."""
+    return jsonify(world().acks_of(phone))
 
 
 @control.get("/accounts/<phone>")

@@ -6,6 +6,7 @@ every push goes to each open subscription of that device.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -29,6 +30,11 @@ from simulator.messages import (
 INBOX_LIMIT = 1000  # undelivered-or-recent messages kept per device for a reconnecting page
 
 
+def _media_kind(mimetype: str | None) -> str:
+    kind = (mimetype or "").split("/")[0]
+    return kind if kind in ("image", "video", "audio") else "document"
+
+
 class NotFound(LookupError):
     """Raised when a control request names a device, QR, code or account that does not exist."""
 
@@ -49,6 +55,9 @@ class Account:
     typing: list[dict[str, Any]] = field(default_factory=list)
     fingerprints: set[str] = field(default_factory=set)
     duplicate_sends: int = 0
+    # Every message of the account's chats by serialized id: {remote, fromMe, author, type}.
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    acks: dict[str, int] = field(default_factory=dict)
 
     @property
     def jid(self) -> str:
@@ -72,7 +81,8 @@ class Device:
     qr_shown: int = 0
     pairing_code: str | None = None
     pairing_phone: str | None = None
-    inbox: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # (seq, kind, data): messages and what happened to messages, replayed to a reconnecting page.
+    inbox: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     signals: dict[str, Any] | None = None
     streams: list[queue.Queue] = field(default_factory=list)
 
@@ -85,8 +95,19 @@ class Device:
 class World:
     """All devices and accounts of one simulator process."""
 
-    def __init__(self, qr_interval: float = 20.0, ready_delay: float = 0.05, qr_idle_after: int = 0):
+    def __init__(
+        self,
+        qr_interval: float = 20.0,
+        ready_delay: float = 0.05,
+        qr_idle_after: int = 0,
+        ack_delay: float | None = 0.1,
+        read_delay: float | None = None,
+    ):
         self.qr_interval = qr_interval
+        # The peer's phone receives a send after `ack_delay` (ack "delivered") and reads it
+        # `read_delay` later (ack "read"; a voice note is then also "played"); None: never.
+        self.ack_delay = ack_delay
+        self.read_delay = read_delay
         self.qr_idle_after = qr_idle_after
         self.ready_delay = ready_delay
         self._lock = threading.RLock()
@@ -114,9 +135,9 @@ class World:
                 self._new_qr(device)
             device.streams.append(stream)
             stream.put(("hello", self._hello(device)))
-            for seq, message in device.inbox:
+            for seq, kind, data in device.inbox:
                 if seq > after:
-                    stream.put(("message", {"seq": seq, "message": message}))
+                    stream.put((kind, {"seq": seq, **data}))
         return stream
 
     def unsubscribe(self, device_id: str, stream: queue.Queue) -> None:
@@ -208,7 +229,124 @@ class World:
                 account.duplicate_sends += 1
             account.fingerprints.add(fingerprint)
             account.sent.append(record)
+            kind = "chat" if summary is None else _media_kind(summary["mimetype"])
+            account.messages[record["id"]] = {"remote": to, "fromMe": True, "author": None, "type": kind}
+            self._schedule_acks(account.phone, record["id"], kind)
             return {**record, "key": key, "from": account.jid, "t": int(record["at"])}
+
+    def _schedule_acks(self, phone: str, message_id: str, kind: str) -> None:
+        """Play the peer's phone: receive the send, then (when configured) read or play it."""
+        if self.ack_delay is None:
+            return
+        steps = [(self.ack_delay, 2)]
+        if self.read_delay is not None:
+            steps.append((self.ack_delay + self.read_delay, 3))
+            if kind in ("ptt", "audio"):
+                steps.append((self.ack_delay + self.read_delay, 4))
+        for delay, level in steps:
+            timer = threading.Timer(delay, self._auto_ack, args=(phone, message_id, level))
+            timer.daemon = True
+            timer.start()
+
+    def _auto_ack(self, phone: str, message_id: str, level: int) -> None:
+        # Logged out or gone meanwhile: a real phone's ack would not arrive either.
+        with contextlib.suppress(NotFound, Conflict):
+            self.ack(phone, message_id, level)
+
+    def _queue(self, device: Device, kind: str, data: dict[str, Any]) -> int:
+        """Keep an event for the device's pages and push it to the open ones; return its seq."""
+        # Clock-based, so a page that remembers the last one it saw (localStorage) keeps
+        # receiving after this simulator restarts.
+        self._seq = max(self._seq + 1, time.time_ns() // 1000)
+        device.inbox.append((self._seq, kind, data))
+        del device.inbox[:-INBOX_LIMIT]
+        self._push(device, kind, {"seq": self._seq, **data})
+        return self._seq
+
+    def _known(self, account: Account, message_id: str) -> dict[str, Any]:
+        known = account.messages.get(message_id)
+        if known is None:
+            raise NotFound(f"account {account.phone} has no message {message_id!r}")
+        return known
+
+    def _linked_device(self, account: Account) -> Device:
+        if not account.device_id:
+            raise Conflict("account has no linked device")
+        return self._devices[account.device_id]
+
+    def ack(self, phone: str, message_id: str, level: int) -> dict[str, Any]:
+        """Report an ack of a message the account sent (2 delivered, 3 read, 4 played).
+
+        Like WhatsApp, a repeated or lower ack is still announced: the page must cope.
+        """
+        if level not in (1, 2, 3, 4):
+            raise InvalidInput("ack must be 1 (sent), 2 (delivered), 3 (read) or 4 (played)")
+        with self._lock:
+            account = self._account(phone)
+            known = self._known(account, message_id)
+            device = self._linked_device(account)
+            account.acks[message_id] = max(account.acks.get(message_id, 0), level)
+            data = {"ids": [message_id], "chat": known["remote"], "ack": level, "sender": None}
+            return {"seq": self._queue(device, "ack", data), "ack": level}
+
+    def react(self, phone: str, message_id: str, sender: str, emoji: str) -> dict[str, Any]:
+        """A user reacts to a message of the account's chats ("" removes the reaction)."""
+        with self._lock:
+            account = self._account(phone)
+            known = self._known(account, message_id)
+            device = self._linked_device(account)
+            who = to_jid(sender)
+            reaction_id = serialize_id(False, known["remote"], new_message_key(), who)
+            data = {
+                "id": reaction_id,
+                "msgId": message_id,
+                "remote": known["remote"],
+                "targetFromMe": known["fromMe"],
+                "reactionText": emoji,
+                "sender": who,
+                "timestamp": int(time.time()),
+            }
+            self._queue(device, "reaction", data)
+            return {"id": reaction_id}
+
+    def revoke(self, phone: str, message_id: str) -> dict[str, Any]:
+        """The author deletes a message for everyone."""
+        with self._lock:
+            account = self._account(phone)
+            known = self._known(account, message_id)
+            device = self._linked_device(account)
+            revoke_id = serialize_id(known["fromMe"], known["remote"], new_message_key(), known["author"])
+            author = account.jid if known["fromMe"] else known["author"] or known["remote"]
+            data = {
+                "id": revoke_id,
+                "refId": message_id,
+                "remote": known["remote"],
+                "targetFromMe": known["fromMe"],
+                "author": author,
+                "type": "sender_revoke",
+            }
+            self._queue(device, "revoke", data)
+            return {"id": revoke_id}
+
+    def edit(self, phone: str, message_id: str, body: str) -> dict[str, Any]:
+        """The author changes a text message's words."""
+        with self._lock:
+            account = self._account(phone)
+            known = self._known(account, message_id)
+            device = self._linked_device(account)
+            edit_key = new_message_key()
+            author = account.jid if known["fromMe"] else known["author"] or known["remote"]
+            data = {
+                "id": message_id,
+                "remote": known["remote"],
+                "targetFromMe": known["fromMe"],
+                "author": author,
+                "body": body,
+                "editKey": edit_key,
+                "t": int(time.time()),
+            }
+            self._queue(device, "edit", data)
+            return {"id": message_id, "editKey": edit_key}
 
     def record_typing(self, device_id: str, chat_id: str, state: str) -> None:
         """Record a typing state change the page sent."""
@@ -288,14 +426,21 @@ class World:
                 raise Conflict("account has no linked device")
             device = self._devices[account.device_id]
             message = build_inbound(spec, account.jid)
-            # Clock-based, so a page that remembers the last one it saw (localStorage) keeps
-            # receiving after this simulator restarts.
-            self._seq = max(self._seq + 1, time.time_ns() // 1000)
-            device.inbox.append((self._seq, message))
-            del device.inbox[:-INBOX_LIMIT]
+            key = message["id"]
+            account.messages[key["_serialized"]] = {
+                "remote": key["remote"],
+                "fromMe": key["fromMe"],
+                "author": key["participant"],
+                "type": message["type"],
+            }
             self.inbound_count += 1
-            self._push(device, "message", {"seq": self._seq, "message": message})
-            return {"id": message["id"]["_serialized"]}
+            self._queue(device, "message", {"message": message})
+            return {"id": key["_serialized"]}
+
+    def acks_of(self, phone: str) -> dict[str, int]:
+        """Return the highest ack reported per message the account sent."""
+        with self._lock:
+            return dict(self._account(phone).acks)
 
     def auth_failure(self, phone: str, reason: str | None) -> dict[str, Any]:
         """Fail the account's current session, or its next login when none is linked."""

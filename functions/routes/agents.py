@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 
 from contract import jobs
-from functions import ai, auth, errors, media, sending
+from functions import ai, auth, dispatch, errors, media, sending
 from functions.config import Settings
 from functions.errors import ApiError, InvalidPayload
+from functions.message_events import MessageEvents
 from functions.openapi import AGENT, operation
 from functions.redis_client import get_redis
 from functions.responses import reply
@@ -19,6 +20,7 @@ from functions.schemas import (
     IdempotencyHeaders,
     JobResponse,
     MediaResponse,
+    MessageStatusResponse,
     RunRequest,
     RunResponse,
     SendMediaRequest,
@@ -27,6 +29,8 @@ from functions.schemas import (
 )
 from functions.tracing import current_trace_id
 from functions.validation import parse_body
+from functions.webhooks.registry import WebhookRegistry
+from functions.webhooks.schema import WebhooksRequest, WebhooksResponse
 
 bp = Blueprint("agents", __name__, url_prefix="/agents")
 
@@ -176,3 +180,61 @@ def send_media(agent_id: str):
 def job_status(agent_id: str, job_id: str):
     """State of a send job of this agent (for sends answered 202)"""
     return reply(JobResponse, sending.job_view(agent_id, job_id))
+
+
+def _registry() -> WebhookRegistry:
+    return WebhookRegistry(get_redis(), _settings())
+
+
+_WEBHOOKS = "The agent's webhooks; a secret appears only in the answer of the request that set it."
+
+
+@bp.put("/<agent_id>/webhooks")
+@operation(AGENT, {200: (WebhooksResponse, _WEBHOOKS)}, body=WebhooksRequest, raises=_AGENT)
+def put_webhooks(agent_id: str):
+    """Replace the agent's webhooks (at most 10; an empty list removes them)"""
+    body = parse_body(WebhooksRequest)
+    return reply(WebhooksResponse, {"webhooks": _registry().put(agent_id, body.webhooks)})
+
+
+@bp.get("/<agent_id>/webhooks")
+@operation(AGENT, {200: (WebhooksResponse, _WEBHOOKS)}, raises=_AGENT)
+def get_webhooks(agent_id: str):
+    """The agent's webhooks (without their secrets)"""
+    views = [receiver.view() for receiver in _registry().agent_receivers(agent_id)]
+    return reply(WebhooksResponse, {"webhooks": views})
+
+
+@bp.delete("/<agent_id>/webhooks")
+@operation(AGENT, {200: (WebhooksResponse, "No webhooks are left.")}, raises=_AGENT)
+def delete_webhooks(agent_id: str):
+    """Remove the agent's webhooks (events not yet delivered to them are dropped)"""
+    _registry().delete(agent_id)
+    return reply(WebhooksResponse, {"webhooks": []})
+
+
+@bp.get("/<agent_id>/messages/<message_id>")
+@operation(
+    AGENT,
+    {200: (MessageStatusResponse, "The message's status and when it reached each.")},
+    raises=(*_AGENT, errors.MessageNotFound),
+)
+def message_status(agent_id: str, message_id: str):
+    """Status of a message sent or received by the agent, by message id or send job id"""
+    found = message_view(agent_id, message_id)
+    return reply(MessageStatusResponse, found)
+
+
+def message_view(agent_id: str, message_id: str) -> dict[str, Any]:
+    """Return a message's status record; a pending send whose job failed reads as failed."""
+    store = MessageEvents.of(current_app._get_current_object()).store
+    found = store.get(agent_id, message_id)
+    if found is None:
+        raise errors.MessageNotFound(f"no message {message_id!r} for agent {agent_id!r}")
+    if found["status"] == "pending" and found.get("jobId"):
+        job = dispatch.fetch(found["jobId"])
+        if job is not None and job.get_status(refresh=True) == "failed":
+            reason = dispatch.failure(job, job.latest_result()).message
+            store.failed(agent_id, found["jobId"], reason)
+            found = store.get(agent_id, message_id) or found
+    return found

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
 
-from contract import keys
+from contract import keys, logs
 from contract.wire import iso, utcnow
 from functions import media
 from functions.config import Settings
 from functions.errors import InvalidPayload
 from functions.webhooks.schema import EventType, WebhookSpec, new_secret, parse_events
+
+log = logs.get_logger(__name__)
 
 KEY_PREFIX = keys.WEBHOOKS_PREFIX
 DEPLOYMENT_ID = "deployment"
@@ -50,20 +53,31 @@ class Receiver:
         return event in self.events
 
     def view(self, *, with_secret: bool = False) -> dict[str, object]:
-        """Return the API's view of the receiver."""
-        return {
+        """Return the API's view of the receiver (the secret only when asked for)."""
+        view: dict[str, object] = {
             "id": self.id,
             "url": self.url,
             "events": sorted(e.value for e in self.events),
-            "secret": self.secret if with_secret else None,
             "createdAt": self.created_at,
         }
+        if with_secret:
+            view["secret"] = self.secret
+        return view
 
 
 def check_destination(url: str, allowlist: media.Allowlist) -> None:
-    """Refuse a URL whose host resolves to a private, loopback or metadata address."""
+    """Refuse a URL whose host resolves to a private, loopback or metadata address.
+
+    A host that does not resolve (yet) is accepted: its deliveries are retried, checked
+    again each time, and end in the failed registry if it never does.
+    """
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.getaddrinfo(parts.hostname or "", port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        log.info("webhook host does not resolve now; accepted", host=parts.hostname)
+        return
     try:
         media.resolve_checked(parts.hostname or "", port, allowlist)
     except InvalidPayload as exc:

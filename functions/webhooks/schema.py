@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -61,11 +62,21 @@ def check_secret(value: str) -> str:
     return value
 
 
+# What the API documents a webhook URL to look like (checked in full by `check_url_form`).
+URL_PATTERN = r"^\s*https?://[^\s/?#]+(?:[/?#]\S*)?\s*$"
+
+
 def check_url_form(value: str) -> str:
-    """Return an http(s) URL with a host unchanged; raise ValueError otherwise."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """Return an http(s) URL with a host (and a valid port, if any) unchanged; raise ValueError otherwise."""
+    if not re.fullmatch(URL_PATTERN, value):
         raise ValueError("must be an http or https URL")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        raise ValueError("must be an http or https URL with a valid host and port") from None
+    if not parts.hostname:
+        raise ValueError("must be an http or https URL with a host")
     return value
 
 
@@ -74,7 +85,11 @@ class WebhookSpec(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
 
-    url: str = Field(max_length=2048, examples=["https://example.com/whatsapp-events"])
+    url: str = Field(
+        max_length=2048,
+        examples=["https://example.com/whatsapp-events"],
+        json_schema_extra={"pattern": URL_PATTERN},
+    )
     events: list[str] = Field(
         min_length=1, max_length=len(EventType) + 1, examples=[["message", "message.ack"]]
     )

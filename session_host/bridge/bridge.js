@@ -23,6 +23,13 @@
   var seen = new Set();
   var seenOrder = [];
   var listening = []; // [event, listener] pairs, so uninstall() can remove them
+  // Our own sends come back as `chat.new_message` (fromMe) while the send is in flight:
+  // fromMe messages wait until no send is pending, and those we sent are not announced
+  // as messages (the host reports them as sent).
+  var sending = 0;
+  var heldOwn = [];
+  var ownIds = new Set();
+  var ownOrder = [];
   var state = { installed: false, qr: null, ready: false, me: null, lid: null, pushname: null, logoutReason: null };
 
   function emit(event) {
@@ -57,6 +64,15 @@
     return true;
   }
 
+  function quotedId(msg, chatId) {
+    if (!msg.quotedStanzaID) return msg.quotedMsgId ? jid(msg.quotedMsgId) : null;
+    var participant = jid(msg.quotedParticipant);
+    var mine = Boolean(participant && participant === state.me);
+    var parts = [mine ? "true" : "false", chatId, msg.quotedStanzaID];
+    if (/@g\.us$/.test(chatId) && participant && !mine) parts.push(participant);
+    return parts.join("_");
+  }
+
   function toMessage(msg) {
     var key = msg.id || {};
     var chatId = jid(key.remote) || jid(key.fromMe ? msg.to : msg.from) || "";
@@ -83,6 +99,7 @@
       chatName: chat ? chat.name || chat.formattedTitle || null : null,
       botId: state.me,
       botLid: state.lid,
+      quotedMessageId: quotedId(msg, chatId),
     };
   }
 
@@ -90,7 +107,124 @@
     // An encrypted arrival is announced first as "ciphertext", then again once decrypted.
     if (!msg || !msg.id || msg.type === "ciphertext") return;
     var message = toMessage(msg);
-    if (remember(message.id)) emit({ type: "message", message: message });
+    if (!remember(message.id)) return;
+    if (message.fromMe && sending > 0) heldOwn.push(message);
+    else if (!(message.fromMe && ownIds.has(message.id))) emit({ type: "message", message: message });
+  }
+
+  function rememberOwn(id) {
+    if (!id || ownIds.has(id)) return;
+    ownIds.add(id);
+    ownOrder.push(id);
+    if (ownOrder.length > SEEN_LIMIT) ownIds.delete(ownOrder.shift());
+  }
+
+  function sendSettled() {
+    sending -= 1;
+    if (sending > 0) return;
+    var held = heldOwn;
+    heldOwn = [];
+    held.forEach(function (message) {
+      if (!ownIds.has(message.id)) emit({ type: "message", message: message });
+    });
+  }
+
+  function tracked(promise) {
+    // Counts the send as pending until WhatsApp answered, and remembers the id it got.
+    sending += 1;
+    return promise.then(
+      function (result) {
+        rememberOwn(jid(result && result.id));
+        sendSettled();
+        return result;
+      },
+      function (err) {
+        sendSettled();
+        throw err;
+      }
+    );
+  }
+
+  function key(value) {
+    if (!value) return null;
+    if (typeof value === "string") return value;
+    return value._serialized || String(value);
+  }
+
+  function onAck(change) {
+    if (!change || !change.ids) return;
+    var chatId = jid(change.chat) || "";
+    change.ids.forEach(function (id) {
+      var messageId = key(id);
+      if (!messageId) return;
+      emit({
+        type: "ack",
+        update: {
+          messageId: messageId,
+          chatId: chatId,
+          ack: change.ack,
+          sender: jid(change.sender),
+          fromMe: Boolean(id.fromMe),
+          eventKey: String(change.ack) + ":" + (jid(change.sender) || ""),
+          timestamp: Math.floor(Date.now() / 1000),
+        },
+      });
+    });
+  }
+
+  function onReaction(reaction) {
+    if (!reaction || !reaction.msgId) return;
+    var target = reaction.msgId;
+    emit({
+      type: "reaction",
+      update: {
+        messageId: key(target),
+        chatId: jid(target.remote) || "",
+        sender: jid(reaction.sender),
+        fromMe: Boolean(reaction.id && reaction.id.fromMe),
+        reaction: reaction.reactionText || "",
+        eventKey: key(reaction.id) + ":" + (reaction.reactionText || "") + ":" + (reaction.timestamp || 0),
+        timestamp: reaction.timestamp || Math.floor(Date.now() / 1000),
+      },
+    });
+  }
+
+  function onRevoke(revoke) {
+    if (!revoke || !revoke.refId) return;
+    var target = revoke.refId;
+    emit({
+      type: "revoke",
+      update: {
+        messageId: key(target),
+        chatId: jid(target.remote) || jid(revoke.from) || "",
+        sender: jid(revoke.author) || jid(revoke.from),
+        fromMe: Boolean(target.fromMe),
+        revokeType: revoke.type || "revoke",
+        eventKey: key(revoke.id) || "",
+        timestamp: Math.floor(Date.now() / 1000),
+      },
+    });
+  }
+
+  function onEdited(edit) {
+    if (!edit || !edit.msg) return;
+    var msg = edit.msg;
+    var target = msg.id || {};
+    var body = msg.type === "chat" || !msg.caption ? msg.body || "" : msg.caption;
+    emit({
+      type: "edit",
+      update: {
+        messageId: key(target) || String(edit.id || ""),
+        chatId: jid(edit.chat) || jid(target.remote) || "",
+        sender: jid(msg.author) || jid(msg.from),
+        fromMe: Boolean(target.fromMe),
+        body: body,
+        eventKey: String(edit.id || "") + ":" + (msg.latestEditMsgKey ? key(msg.latestEditMsgKey) : body),
+        timestamp: msg.latestEditSenderTimestampMs
+          ? Math.floor(msg.latestEditSenderTimestampMs / 1000)
+          : Math.floor(Date.now() / 1000),
+      },
+    });
   }
 
   function emitQr(authCode) {
@@ -176,6 +310,10 @@
     );
     WPP.on("conn.logout", listen("conn.logout", onLogout));
     WPP.on("chat.new_message", listen("chat.new_message", onMessage));
+    WPP.on("chat.msg_ack_change", listen("chat.msg_ack_change", onAck));
+    WPP.on("chat.new_reaction", listen("chat.new_reaction", onReaction));
+    WPP.on("chat.msg_revoke", listen("chat.msg_revoke", onRevoke));
+    WPP.on("chat.msg_edited", listen("chat.msg_edited", onEdited));
     replay();
   }
 
@@ -235,20 +373,20 @@
       // wa-js would otherwise send every URL in the text to third-party preview servers.
       var options = { waitForAck: true, linkPreview: false };
       if (quotedMessageId) options.quotedMsg = quotedMessageId;
-      return WPP.chat.sendTextMessage(to, text, options).then(sent);
+      return tracked(WPP.chat.sendTextMessage(to, text, options)).then(sent);
     }),
     sendMedia: command(function (to, dataUrl, options) {
       requireReady();
       var opts = options || {};
-      return WPP.chat
-        .sendFileMessage(to, dataUrl, {
+      return tracked(
+        WPP.chat.sendFileMessage(to, dataUrl, {
           type: "auto-detect",
           filename: opts.filename || undefined,
           mimetype: opts.mimetype || undefined,
           caption: opts.caption || undefined,
           waitForAck: true,
         })
-        .then(sent);
+      ).then(sent);
     }),
     setTyping: command(function (chatId, on) {
       requireReady();

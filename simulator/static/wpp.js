@@ -103,6 +103,13 @@
     };
   }
 
+  function quotedAuthor(serialized, remote) {
+    // The quoted message's author: its participant in groups, else us or the chat partner.
+    var parts = serialized.split("_");
+    if (parts[3]) return parts[3];
+    return parts[0] === "true" ? page.me : remote;
+  }
+
   function toModel(m) {
     var key = m.id;
     var remote = key.remote;
@@ -132,15 +139,93 @@
       isNewMsg: true,
       isGroupMsg: /@g\.us$/.test(remote),
       isStatusV3: remote === "status@broadcast",
+      quotedStanzaID: m.quotedMsgId ? m.quotedMsgId.split("_")[2] : undefined,
+      quotedParticipant: m.quotedMsgId ? wid(quotedAuthor(m.quotedMsgId, remote)) : undefined,
+      quotedRemoteJid: m.quotedMsgId ? wid(remote) : undefined,
       chat: { id: wid(m.chat.id), name: m.chat.name, formattedTitle: m.chat.name },
     };
     return model;
   }
 
-  function deliver(data) {
+  function fresh(data) {
     var lastSeq = Number(localStorage.getItem(seqKey) || 0);
-    if (data.seq <= lastSeq) return; // already shown before a reload or reconnect
+    if (data.seq <= lastSeq) return false; // already shown before a reload or reconnect
     localStorage.setItem(seqKey, String(data.seq));
+    return true;
+  }
+
+  function msgKey(serialized, remote, fromMe) {
+    var parts = serialized.split("_");
+    return {
+      fromMe: fromMe,
+      remote: wid(remote),
+      id: parts[2],
+      participant: wid(parts[3]),
+      _serialized: serialized,
+      toString: function () {
+        return serialized;
+      },
+    };
+  }
+
+  function ack(data) {
+    if (!fresh(data)) return;
+    emit("chat.msg_ack_change", {
+      ack: data.ack,
+      chat: wid(data.chat),
+      sender: wid(data.sender),
+      ids: data.ids.map(function (id) {
+        return msgKey(id, data.chat, true);
+      }),
+    });
+  }
+
+  function reaction(data) {
+    if (!fresh(data)) return;
+    emit("chat.new_reaction", {
+      id: msgKey(data.id, data.remote, false),
+      msgId: msgKey(data.msgId, data.remote, data.targetFromMe),
+      reactionText: data.reactionText,
+      read: false,
+      sender: wid(data.sender),
+      orphan: 0,
+      orphanReason: null,
+      timestamp: data.timestamp,
+    });
+  }
+
+  function revoke(data) {
+    if (!fresh(data)) return;
+    emit("chat.msg_revoke", {
+      author: /@g\.us$/.test(data.remote) ? wid(data.author) : undefined,
+      from: wid(data.targetFromMe ? page.me : data.remote),
+      id: msgKey(data.id, data.remote, data.targetFromMe),
+      refId: msgKey(data.refId, data.remote, data.targetFromMe),
+      to: wid(data.targetFromMe ? data.remote : page.me),
+      type: data.type,
+    });
+  }
+
+  function edited(data) {
+    if (!fresh(data)) return;
+    var key = msgKey(data.id, data.remote, data.targetFromMe);
+    emit("chat.msg_edited", {
+      chat: wid(data.remote),
+      id: data.id,
+      msg: {
+        id: key,
+        from: wid(data.targetFromMe ? page.me : data.remote),
+        author: /@g\.us$/.test(data.remote) ? wid(data.author) : undefined,
+        type: "chat",
+        body: data.body,
+        latestEditMsgKey: msgKey(data.editKey, data.remote, data.targetFromMe),
+        latestEditSenderTimestampMs: data.t * 1000,
+      },
+    });
+  }
+
+  function deliver(data) {
+    if (!fresh(data)) return;
     var model = toModel(data.message);
     emit("chat.new_message", model);
     if (data.message.encrypted) {
@@ -231,6 +316,10 @@
       loggedOut(data.reason);
     });
     handle("message", deliver);
+    handle("ack", ack);
+    handle("reaction", reaction);
+    handle("revoke", revoke);
+    handle("edit", edited);
   }
 
   function requireMainReady() {

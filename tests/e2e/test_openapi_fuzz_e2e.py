@@ -58,6 +58,13 @@ parameters = {{ agentId = "{agent}" }}
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409", "422", "429", "5xx"]
 
 [[operations]]
+include-name = "PUT /agents/{{agentId}}/webhooks"
+headers = {{ Authorization = "Bearer {key}" }}
+parameters = {{ agentId = "{agent}" }}
+# A webhook URL must resolve to a public address (here nothing resolves): no schema can say so (400).
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
 include-tag = "agents"
 headers = {{ Authorization = "Bearer {key}" }}
 parameters = {{ agentId = "{agent}" }}
@@ -74,6 +81,14 @@ include-name = "POST /jobs/{{jobId}}/requeue"
 headers = {{ Authorization = "Bearer {token}" }}
 # A delivered send of the linked agent: requeueing it meets the real job (409 JOB_NOT_FAILED).
 parameters = {{ jobId = "{job_id}" }}
+
+[[operations]]
+include-name = "POST /sessions"
+headers = {{ Authorization = "Bearer {token}" }}
+# The same for the `webhooks` a new session may carry.
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"
+]
 
 [[operations]]
 include-tag = "sessions"

@@ -143,8 +143,120 @@ def test_text_and_quoted_reply_are_recorded_once(page: BridgePage, control: Cont
         (second["id"], "628777@c.us", "an answer", incoming),
     ]
     assert control.get(f"/accounts/{phone}")["duplicateSends"] == 0
-    own = message_event(page, second["id"])  # WhatsApp Web announces our own sends too
-    assert own["fromMe"] is True and own["body"] == "an answer"
+    # WhatsApp Web announces our own sends as new messages too; the bridge keeps those back
+    # (the host reports them as sent), while a message typed on the phone still goes out.
+    typed = inbound(control, phone, **{"from": "628777", "body": "from the phone", "fromMe": True})
+    assert message_event(page, typed)["fromMe"] is True
+    announced = {e["message"]["id"] for e in page.events("message")}
+    assert not announced & {first["id"], second["id"]}
+
+
+def test_a_reply_carries_the_id_of_the_message_it_quotes(page: BridgePage, control: Control) -> None:
+    phone = login(page, control)
+    group = {"id": "120363000000000002@g.us", "name": "Team"}
+    asked = inbound(control, phone, **{"from": "628777", "body": "question"})
+    in_group = inbound(control, phone, **{"from": "628222", "body": "in the group", "group": group})
+    ours = page.value("sendText", "628777@c.us", "our answer", None)["id"]
+
+    replies = {
+        asked: inbound(control, phone, **{"from": "628777", "body": "re", "quotedMsgId": asked}),
+        in_group: inbound(
+            control, phone, **{"from": "628333", "body": "re", "group": group, "quotedMsgId": in_group}
+        ),
+        ours: inbound(control, phone, **{"from": "628777", "body": "re", "quotedMsgId": ours}),
+    }
+
+    for quoted, reply in replies.items():
+        assert message_event(page, reply)["quotedMessageId"] == quoted
+    assert message_event(page, asked)["quotedMessageId"] is None
+
+
+def update_events(page: BridgePage, kind: str, count: int) -> list[dict]:
+    """Wait for `count` bridge events of one update kind; return their updates."""
+    return wait_until(
+        lambda: len(found := [e["update"] for e in page.events(kind)]) >= count and found,
+        10,
+        message=f"{count} {kind} events",
+    )
+
+
+def test_acks_of_our_sends_reach_the_bridge_in_order(page: BridgePage, control: Control) -> None:
+    phone = login(page, control)
+    sent = page.value("sendText", "628777@c.us", "ack me", None)["id"]
+
+    for status in ("delivered", "read", "delivered"):
+        control.post(f"/accounts/{phone}/messages/{sent}/ack", {"status": status})
+
+    acks = update_events(page, "ack", 3)
+    assert [(a["messageId"], a["ack"], a["chatId"], a["fromMe"]) for a in acks] == [
+        (sent, 2, "628777@c.us", True),
+        (sent, 3, "628777@c.us", True),
+        (sent, 2, "628777@c.us", True),
+    ]
+
+
+def test_the_peers_phone_acknowledges_by_itself_after_the_configured_delays(
+    page: BridgePage, control: Control
+) -> None:
+    phone = login(page, control)
+    control.post("/peers", {"ackDelay": 0.05, "readDelay": 0.05})
+    try:
+        sent = page.value("sendText", "628777@c.us", "auto ack", None)["id"]
+        acks = update_events(page, "ack", 2)
+    finally:
+        control.post("/peers", {"ackDelay": None, "readDelay": None})
+    assert [(a["messageId"], a["ack"]) for a in acks] == [(sent, 2), (sent, 3)]
+    assert control.get(f"/accounts/{phone}/acks") == {sent: 3}
+
+
+def test_reactions_edits_and_revokes_reach_the_bridge(page: BridgePage, control: Control) -> None:
+    phone = login(page, control)
+    ours = page.value("sendText", "628777@c.us", "react here", None)["id"]
+    theirs = inbound(control, phone, **{"from": "628777", "body": "first words"})
+
+    control.post(f"/accounts/{phone}/messages/{ours}/reaction", {"from": "628777", "emoji": "❤️"})
+    control.post(f"/accounts/{phone}/messages/{ours}/reaction", {"from": "628777", "emoji": ""})
+    control.post(f"/accounts/{phone}/messages/{theirs}/edit", {"body": "better words"})
+    control.post(f"/accounts/{phone}/messages/{theirs}/revoke", {})
+
+    added, removed = update_events(page, "reaction", 2)
+    assert (added["messageId"], added["reaction"], added["sender"], added["fromMe"]) == (
+        ours,
+        "❤️",
+        "628777@c.us",
+        False,
+    )
+    assert removed["reaction"] == "" and removed["eventKey"] != added["eventKey"]
+    (edit,) = update_events(page, "edit", 1)
+    assert (edit["messageId"], edit["body"], edit["chatId"], edit["fromMe"]) == (
+        theirs,
+        "better words",
+        "628777@c.us",
+        False,
+    )
+    (revoke,) = update_events(page, "revoke", 1)
+    assert (revoke["messageId"], revoke["chatId"], revoke["revokeType"]) == (
+        theirs,
+        "628777@c.us",
+        "sender_revoke",
+    )
+
+
+def test_updates_about_unknown_messages_are_refused_by_the_control_api(
+    page: BridgePage, control: Control
+) -> None:
+    phone = login(page, control)
+    response = requests.post(
+        f"{control.url}/control/accounts/{phone}/messages/false_x@c.us_NOPE/ack",
+        json={"status": "read"},
+        timeout=5,
+    )
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+    sent = page.value("sendText", "628777@c.us", "x", None)["id"]
+    response = requests.post(
+        f"{control.url}/control/accounts/{phone}/messages/{sent}/ack", json={"status": "seen"}, timeout=5
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_PAYLOAD"
 
 
 def test_media_is_recorded_with_name_size_and_caption(page: BridgePage, control: Control) -> None:
@@ -220,6 +332,7 @@ def test_inbound_messages_of_each_kind_carry_the_right_flags(page: BridgePage, c
         "chatName": "Ann",
         "botId": me,
         "botLid": page.wait_event("ready")["lid"],
+        "quotedMessageId": None,
     }
     assert got["direct"]["timestamp"] > 1_700_000_000
     assert flags(got["group"]) == (True, False, False, False, False)

@@ -9,12 +9,12 @@ from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
 
 from contract import jobs
+from devstack.receiver import Receiver
 from functions.app import create_app
 from functions.webhooks import delivery
 from functions.webhooks.fanout import box_for, get_emitter
 from functions.webhooks.schema import EventType, WebhooksRequest
 from tests.support.apps import close_app
-from tests.support.webhook_receiver import Receiver
 
 SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
 

@@ -27,10 +27,10 @@ def test_a_secret_is_generated_when_absent_and_never_shown_again(registry):
     shown = registry.put("a1", specs({"url": "http://127.0.0.1:9/hook", "events": ["message"]}))
     secret = shown[0]["secret"]
     assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
-    assert [r.view()["secret"] for r in registry.agent_receivers("a1")] == [None]
+    assert ["secret" in r.view() for r in registry.agent_receivers("a1")] == [False]
     # the same URL again without a secret keeps it, and does not show it
     again = registry.put("a1", specs({"url": "http://127.0.0.1:9/hook", "events": ["*"]}))
-    assert again[0]["secret"] is None
+    assert "secret" not in again[0]
     assert registry.agent_receivers("a1")[0].secret == secret
     assert registry.agent_receivers("a1")[0].events == frozenset(EventType)
 

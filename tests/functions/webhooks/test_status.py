@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from contract.wire import iso
 from functions.message_status import MessageStatus, StatusStore
 
 
@@ -58,9 +59,20 @@ def test_failed_is_terminal_and_only_reached_from_pending(store):
     assert store.get("a1", "MSG4")["status"] == "sent"
 
 
-def test_acks_of_unknown_messages_are_not_recorded(store, redis_client):
-    assert not store.ack("a1", "NOPE", MessageStatus.READ).changed
-    assert store.get("a1", "NOPE") is None
+def test_an_ack_that_overtakes_the_send_report_is_kept_and_the_report_fills_in(store, redis_client):
+    store.pending("a1", "job-5", chat_id="62822@c.us", kind="chat")
+    assert store.ack("a1", "MSG5", MessageStatus.DELIVERED, at(2), chat_id="62822@c.us").changed
+
+    assert not store.sent("a1", "job-5", "MSG5", at(1)).changed
+
+    record = store.get("a1", "MSG5")
+    assert (record["status"], record["jobId"], record["type"]) == ("delivered", "job-5", "chat")
+    assert record["timestamps"] == {
+        "pending": record["timestamps"]["pending"],
+        "sent": iso(at(1)),
+        "delivered": iso(at(2)),
+    }
+    assert store.get("a1", "job-5")["messageId"] == "MSG5"
 
 
 def test_inbound_messages_are_recorded_delivered_with_the_ttl(store, redis_client):

@@ -8,13 +8,13 @@ from collections import Counter
 import pytest
 import redis
 
+from devstack.receiver import Receiver
 from functions.app import create_app
 from functions.webhooks import delivery
 from functions.webhooks.fanout import get_emitter
 from functions.webhooks.schema import EventType, WebhooksRequest
 from tests.functions.inbound_stack import close_app, stack_settings, start_worker
 from tests.support.waiting import wait_until
-from tests.support.webhook_receiver import Receiver
 
 SECRET = "whsec_" + base64.b64encode(b"w" * 32).decode()
 

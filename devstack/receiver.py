@@ -22,6 +22,16 @@ class Delivery:
     body: dict[str, Any]
     status: int
     at: float = field(default_factory=time.time)
+    raw: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def verifies_with(self, secret: str) -> bool:
+        """Tell whether the delivery's signature checks out with `secret`."""
+        try:
+            Webhook(secret).verify(self.raw, self.headers)
+        except WebhookVerificationError:
+            return False
+        return True
 
 
 class Receiver:
@@ -60,7 +70,14 @@ class Receiver:
                 verified = False
         with self._lock:
             self.deliveries.append(
-                Delivery(headers.get("webhook-id", ""), verified, json.loads(body or b"{}"), self.status)
+                Delivery(
+                    headers.get("webhook-id", ""),
+                    verified,
+                    json.loads(body or b"{}"),
+                    self.status,
+                    raw=body,
+                    headers=dict(headers.items()),
+                )
             )
 
     def accepted(self) -> list[Delivery]:
