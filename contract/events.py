@@ -42,6 +42,15 @@ class EventType(StrEnum):
     EDIT = "edit"
 
 
+class Location(WireModel):
+    """A shared location pin."""
+
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
 class InboundMessage(WireModel):
     """A WhatsApp message as received by the agent's linked device."""
 
@@ -64,6 +73,12 @@ class InboundMessage(WireModel):
     bot_lid: str | None = None
     # The serialized id of the message this one replies to (quotes), if any.
     quoted_message_id: str | None = None
+    # Media messages: what the file is (its bytes stay in WhatsApp until downloaded).
+    mimetype: str | None = None
+    filename: str | None = None
+    size: int | None = None
+    # Location messages.
+    location: Location | None = None
 
 
 class MessageUpdate(WireModel):

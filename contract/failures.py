@@ -26,6 +26,8 @@ class FailureCode(StrEnum):
     LOAD_FAILED = "LOAD_FAILED"  # WhatsApp Web could not be loaded
     TIMEOUT = "TIMEOUT"  # the job ran past its timeout
     HOST_LOST = "HOST_LOST"  # the host running the job died mid-way (taken over elsewhere)
+    MESSAGE_NOT_FOUND = "MESSAGE_NOT_FOUND"  # WhatsApp Web does not know the message acted on
+    MESSAGE_NOT_EDITABLE = "MESSAGE_NOT_EDITABLE"  # not ours, not text, or too old to edit or delete
     HOST_ERROR = "HOST_ERROR"  # anything else (the message says what)
     UNKNOWN = "UNKNOWN"  # the job failed without a typed reason (e.g. killed)
 

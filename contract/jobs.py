@@ -48,6 +48,14 @@ class JobName(StrEnum):
     TYPING = "session_host.jobs.typing"
     LOGOUT = "session_host.jobs.logout"
     PAIRING_CODE = "session_host.jobs.pairing_code"
+    SEND_LOCATION = "session_host.jobs.send_location"
+    SEND_CONTACTS = "session_host.jobs.send_contacts"
+    SEND_POLL = "session_host.jobs.send_poll"
+    REACT = "session_host.jobs.react"
+    MARK_SEEN = "session_host.jobs.mark_seen"
+    EDIT_MESSAGE = "session_host.jobs.edit_message"
+    DELETE_MESSAGE = "session_host.jobs.delete_message"
+    DOWNLOAD_MEDIA = "session_host.jobs.download_media"
 
 
 HOST_JOBS = frozenset({JobName.ENSURE, JobName.DESTROY})
@@ -115,6 +123,73 @@ class SendMedia(JobPayload):
     caption: str | None = None
 
 
+class SendLocation(JobPayload):
+    """Send a location pin, optionally named, with an address, as a reply."""
+
+    to: str
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+    quoted_message_id: str | None = None
+
+
+class Contact(WireModel):
+    """One contact card: a display name and a phone number (digits)."""
+
+    name: str
+    phone: str
+
+
+class SendContacts(JobPayload):
+    """Send one or more contact cards (vCards)."""
+
+    to: str
+    contacts: list[Contact]
+
+
+class SendPoll(JobPayload):
+    """Send a poll: a question, its options and how many one may choose (0 = any number)."""
+
+    to: str
+    name: str
+    options: list[str]
+    selectable_count: int = 1
+
+
+class React(JobPayload):
+    """React to a message with an emoji ("" takes the reaction back)."""
+
+    message_id: str
+    emoji: str
+
+
+class MarkSeen(JobPayload):
+    """Mark a chat read, as a person opening it does."""
+
+    chat_id: str
+
+
+class EditMessage(JobPayload):
+    """Change the text of one of our own recent text messages."""
+
+    message_id: str
+    text: str
+
+
+class DeleteMessage(JobPayload):
+    """Delete one of our own messages for everyone."""
+
+    message_id: str
+
+
+class DownloadMedia(JobPayload):
+    """Fetch a received message's media through the page and store it (at most `max_bytes`)."""
+
+    message_id: str
+    max_bytes: int
+
+
 class SetTyping(JobPayload):
     """Show or clear "typing…" in a chat."""
 
@@ -140,6 +215,14 @@ _JOB_OF: dict[type[JobPayload], JobName] = {
     SetTyping: JobName.TYPING,
     Logout: JobName.LOGOUT,
     RequestPairingCode: JobName.PAIRING_CODE,
+    SendLocation: JobName.SEND_LOCATION,
+    SendContacts: JobName.SEND_CONTACTS,
+    SendPoll: JobName.SEND_POLL,
+    React: JobName.REACT,
+    MarkSeen: JobName.MARK_SEEN,
+    EditMessage: JobName.EDIT_MESSAGE,
+    DeleteMessage: JobName.DELETE_MESSAGE,
+    DownloadMedia: JobName.DOWNLOAD_MEDIA,
 }
 
 
@@ -155,21 +238,31 @@ class SendResult(WireModel):
     timestamp: datetime | None = None
 
 
+class ActionResult(WireModel):
+    """What a reaction, seen, edit or delete job returns."""
+
+    done: bool = True
+    message_id: str | None = None
+
+
+class DownloadResult(WireModel):
+    """What a media download job returns: where the bytes are, or only what they are."""
+
+    media: MediaRef | None = None
+    mime_type: str
+    filename: str | None = None
+    size: int
+    sha256: str | None = None
+    too_large: bool = False
+
+
 class PairingCodeResult(WireModel):
     """What a pairing-code job returns."""
 
     code: str
 
 
-PAYLOAD_OF: dict[JobName, type[JobPayload]] = {
-    JobName.ENSURE: EnsureSession,
-    JobName.DESTROY: DestroySession,
-    JobName.SEND_TEXT: SendText,
-    JobName.SEND_MEDIA: SendMedia,
-    JobName.TYPING: SetTyping,
-    JobName.LOGOUT: Logout,
-    JobName.PAIRING_CODE: RequestPairingCode,
-}
+PAYLOAD_OF: dict[JobName, type[JobPayload]] = {name: payload for payload, name in _JOB_OF.items()}
 
 
 def queue_for(connection: Redis, name: JobName, payload: JobPayload, host_id: str | None) -> Queue:

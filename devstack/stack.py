@@ -135,6 +135,9 @@ class Stack(StackClient):
         wired: dict[str, object] = {"database_url": self.database_url, "redis_url": self.redis_url}
         if self.ai is not None:
             wired["ai_backend_url"] = self.ai.url
+        if self.tuned and self.api_url:
+            # Workers make the AI's media links: they point at this stack's API, on its free port.
+            wired["public_url"] = self.api_url
         return {**self.base_env, **env_for(Settings, {**wired, **self.api_settings, **values})}
 
     def worker_env(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ import ipaddress
 from flask import Flask, Response, current_app, request
 
 from contract import logs
+from functions import secrets
 from functions.auth import bearer_token
 from functions.errors import Forbidden, Unauthorized
 
@@ -43,7 +44,7 @@ def _is_loopback(address: str | None) -> bool:
 
 def require_admin(*, page: bool) -> None:
     """Refuse the request unless it carries the admin token (or, without one, comes from loopback)."""
-    token = current_app.config["SETTINGS"].admin_token
+    token = secrets.current(current_app, "admin_token")
     if token:
         given = _given_token()
         if given is None or not hmac.compare_digest(given.encode(), token.encode()):

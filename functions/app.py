@@ -10,7 +10,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from contract import logs
-from functions import admin, dashboard, db, errors, redis_client, tracing
+from functions import admin, dashboard, db, errors, redis_client, secrets, tracing
 from functions.config import Settings, get_settings
 from functions.errors import ApiError, PayloadTooLarge, ServiceUnavailable
 from functions.routes import agents, internal, operators, ops, sessions, ui
@@ -77,8 +77,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app (once per process; the Lambda entry reuses it across invocations)."""
     settings = settings or get_settings()
     logs.configure_logging(settings.log_level, service="functions")
+    settings, runtime_secrets = secrets.apply(settings)
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
+    if runtime_secrets is not None:
+        app.extensions["runtime_secrets"] = runtime_secrets
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["STARTED_AT"] = time.time()
     app.json.sort_keys = False

@@ -86,6 +86,26 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="Largest request body (10 MB media as base64 fits)."
     )
+    secrets_arn: str | None = Field(
+        None,
+        description="Secrets Manager secret (JSON NAME: value) read at start and each SECRETS_TTL_SECONDS.",
+    )
+    secrets_ttl_seconds: float = Field(
+        300.0, gt=0, description="How long secrets read from SECRETS_ARN are used before they are read again."
+    )
+    mark_seen_on_reply: bool = Field(
+        True, description="Mark the chat read right before the AI's answer starts typing, as a person would."
+    )
+    inbound_media: bool = Field(
+        False, description="Send inbound images, audio, video, documents and locations to the AI too."
+    )
+    inbound_media_url_ttl_seconds: int = Field(
+        900, gt=0, le=7 * 86400, description="How long the AI's link to an inbound media file works."
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL the AI backend reaches this API at (media links); default http://127.0.0.1:$PORT.",
+    )
     message_status_ttl_seconds: int = Field(
         7 * 86400, gt=0, description="How long a message's status (GET /agents/{id}/messages/{id}) is kept."
     )

@@ -41,6 +41,8 @@ whatsapp_user = sa.Table(
     sa.Column("agent_name", sa.String(256), nullable=False),
     sa.Column("api_key", sa.Text, nullable=True),
     sa.Column("endpoint_url_run", sa.Text, nullable=True),
+    # Whether inbound media goes to the AI; null follows the deployment's INBOUND_MEDIA.
+    sa.Column("inbound_media", sa.Boolean, nullable=True),
     sa.Column("status", sa.String(32), nullable=False, server_default="awaiting_qr"),
     sa.Column("last_connected_at", UtcDateTime, nullable=True),
     sa.Column("last_disconnected_at", UtcDateTime, nullable=True),

@@ -67,6 +67,24 @@ class MessageNotFound(NotFound):
     code = "MESSAGE_NOT_FOUND"
 
 
+class MessageRevoked(ApiError):
+    """The message was deleted for everyone; the error says when."""
+
+    status, code = 410, "MESSAGE_REVOKED"
+
+
+class MessageNotEditable(ApiError):
+    """The message is not ours, not a text (for edits), or too old to edit or delete for everyone."""
+
+    status, code = 409, "MESSAGE_NOT_EDITABLE"
+
+
+class MediaLinkExpired(ApiError):
+    """An inbound media link is older than `INBOUND_MEDIA_URL_TTL_SECONDS`."""
+
+    status, code = 410, "MEDIA_LINK_EXPIRED"
+
+
 class MethodNotAllowed(ApiError):
     """The path exists but not with this HTTP method."""
 

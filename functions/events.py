@@ -52,9 +52,10 @@ def _apply(event: SessionEvent) -> None:
         message_events.MessageEvents.of(app).session(event)
     elif event.type is EventType.MESSAGE:
         deps = inbound.Deps.of(app)
+        reason = inbound.reason_for(deps, event.agent_id, event.message) if event.message else None
         # Webhooks first: queueing there is idempotent, so a retry after a crash repeats nothing.
         if event.message is not None:
-            message_events.MessageEvents.of(app).message(event, inbound.ignore_label(event.message))
-        inbound.accept(deps, event)
+            message_events.MessageEvents.of(app).message(event, reason.value if reason else None)
+        inbound.accept(deps, event, reason)
     elif event.type in message_events.UPDATES:
         message_events.MessageEvents.of(app).update(event)

@@ -25,7 +25,7 @@ from contract import jobs, keys, logs, metrics
 from contract.events import InboundMessage, SessionEvent
 from contract.jid import is_group, jid_user
 from contract.wire import utcnow
-from functions import ai, alerts, repository
+from functions import ai, alerts, dispatch, media_links, repository
 from functions.config import Settings
 from functions.errors import AiDownstreamError, AiTimeout, RateLimited
 from functions.mailbox import Chat, Mailboxes
@@ -40,6 +40,8 @@ DRAIN_JOB = jobs.WorkerJob.INBOUND_DRAIN
 # One drain may handle many messages, each waiting up to a limiter slot plus the AI timeout.
 DRAIN_JOB_TIMEOUT = 1800
 DONE_TTL_SECONDS = 2 * 86400
+# How long the worker waits for the host to download an inbound media file.
+DOWNLOAD_WAIT_SECONDS = 90.0
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s\-().]{3,}\d")
 
 
@@ -113,7 +115,11 @@ def mentions_bot(message: InboundMessage) -> bool:
     return any(re.sub(r"\D", "", run) == number for run in _DIGIT_RUN.findall(message.body))
 
 
-def ignore_reason(message: InboundMessage) -> Ignore | None:
+# What reaches the AI when inbound media is on (stickers, reactions and system messages never do).
+MEDIA_FOR_AI = frozenset({"image", "audio", "ptt", "video", "document", "location"})
+
+
+def ignore_reason(message: InboundMessage, media_ok: bool = False) -> Ignore | None:
     """Return why a message must not reach the AI, or None when it must (the seed's filters)."""
     chat = message.chat_id
     if message.is_status or chat == "status@broadcast":
@@ -127,21 +133,35 @@ def ignore_reason(message: InboundMessage) -> Ignore | None:
     if (message.is_group or is_group(chat)) and not mentions_bot(message):
         return Ignore.GROUP_WITHOUT_MENTION
     if message.type != "chat":
-        return Ignore.NOT_TEXT
+        return None if media_ok and message.type in MEDIA_FOR_AI else Ignore.NOT_TEXT
     if not message.body.strip():
         return Ignore.EMPTY
     return None
 
 
-def ignore_label(message: InboundMessage) -> str | None:
-    """Return why the AI will not see a message (the metric's reason), or None."""
+def media_allowed(deps: Deps, agent_id: str) -> bool:
+    """Tell whether the agent's inbound media goes to its AI (its own choice, else INBOUND_MEDIA)."""
+    record = repository.get_agent(deps.engine, agent_id)
+    choice = record.get("inbound_media") if record is not None else None
+    return deps.settings.inbound_media if choice is None else bool(choice)
+
+
+def reason_for(deps: Deps, agent_id: str, message: InboundMessage) -> Ignore | None:
+    """Return why the AI will not see a message, asking the agent's media choice only for media."""
     reason = ignore_reason(message)
-    return reason.value if reason is not None else None
+    if reason is Ignore.NOT_TEXT and message.type in MEDIA_FOR_AI and media_allowed(deps, agent_id):
+        return None
+    return reason
 
 
-def ai_payload(message: InboundMessage, agent_id: str, trace_id: str) -> dict[str, Any]:
-    """Build the AI request: the text, the sender as session, and who/where it came from."""
-    return {
+def ai_payload(
+    message: InboundMessage, agent_id: str, trace_id: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the AI request: the text, the sender as session, and who/where it came from.
+
+    `extra` adds metadata (`media`, `location`) for the media messages an agent opted into.
+    """
+    payload = {
         "input": message.body,
         "parameters": dict(DEFAULT_PARAMETERS),
         "session_id": message.sender,
@@ -158,6 +178,49 @@ def ai_payload(message: InboundMessage, agent_id: str, trace_id: str) -> dict[st
             "traceId": trace_id,
         },
     }
+    payload["metadata"].update(extra or {})
+    return payload
+
+
+def media_metadata(deps: Deps, entry: Entry) -> dict[str, Any]:
+    """Return what the AI gets besides the caption: the location, or the media with its link.
+
+    The host downloads the media through WhatsApp Web (at most MEDIA_MAX_BYTES) and stores
+    it like outgoing media; past the cap, or when the download fails, only what WhatsApp said
+    about the file is passed on, flagged.
+    """
+    message = entry.message
+    if message.type == "location":
+        return {"location": message.location.to_wire() if message.location else None}
+    if message.type not in MEDIA_FOR_AI:
+        return {}
+    described = {"type": message.type, "mimetype": message.mimetype, "filename": message.filename}
+    payload = jobs.DownloadMedia(
+        agent_id=entry.agent_id,
+        trace_id=entry.trace_id,
+        message_id=message.id,
+        max_bytes=deps.settings.media_max_bytes,
+    )
+    name = jobs.JobName.DOWNLOAD_MEDIA
+    job = jobs.enqueue(
+        deps.rq_redis, name, payload, job_id=jobs.new_job_id(name), timeout=150, result_ttl=600
+    )
+    outcome = dispatch.wait(job, DOWNLOAD_WAIT_SECONDS)
+    if outcome.status != "finished":
+        reason = outcome.reason or "the download did not finish in time"
+        log.warning("inbound media not downloaded", messageId=message.id, reason=reason)
+        return {"media": {**described, "size": message.size, "unavailable": True, "error": reason}}
+    result = jobs.DownloadResult.from_wire(outcome.value)
+    media: dict[str, Any] = {
+        **described,
+        "mimetype": result.mime_type,
+        "filename": result.filename or message.filename,
+        "size": result.size,
+        "sha256": result.sha256,
+        "url": media_links.link(deps.settings, result.media) if result.media else None,
+        "tooLarge": result.too_large,
+    }
+    return {"media": media}
 
 
 def entry_for(message: InboundMessage, agent_id: str, trace_id: str) -> str:
@@ -172,15 +235,17 @@ def count_ignored(client: redis.Redis, reason: Ignore) -> None:
     metrics.incr(client, IGNORED, {"reason": reason.value})
 
 
-def accept(deps: Deps, event: SessionEvent) -> bool:
-    """Hand a message event to the workers; return False for an ignored or repeated message."""
+def accept(deps: Deps, event: SessionEvent, reason: Ignore | None) -> bool:
+    """Hand a message event to the workers; return False for an ignored or repeated message.
+
+    `reason` is `reason_for` the message (the caller asked already, for the webhooks).
+    """
     message = event.message
     if message is None:
         log.warning("message event without a message", eventId=event.id)
         return False
     trace_id = event.trace_id or uuid.uuid4().hex
     logs.bind(trace_id=trace_id, agent_id=event.agent_id)
-    reason = ignore_reason(message)
     chat = Chat(event.agent_id, message.chat_id)
     entry = None if reason else entry_for(message, event.agent_id, trace_id)
     if not deps.mailboxes.accept(chat, message.id, entry):
@@ -260,6 +325,9 @@ def handle(deps: Deps, entry: Entry) -> str:
             log.warning("inbound message for an agent without a record", messageId=message.id)
         return "unknown_agent"
     waited_ms = round((time.time() - entry.queued_at) * 1000, 1)
+    if deps.settings.mark_seen_on_reply:
+        # As a person would: open the chat (read), then start typing. Same queue, so in order.
+        _enqueue(deps, jobs.MarkSeen(agent_id=agent_id, trace_id=entry.trace_id, chat_id=entry.reply_chat))
     _enqueue(deps, _typing(entry, True))
     try:
         reply = _ask_ai(deps, entry, record)
@@ -326,10 +394,11 @@ def _tell(hook: Any, *args: Any) -> None:
 
 
 def _ask_ai(deps: Deps, entry: Entry, record: Any) -> str | None:
+    extra = media_metadata(deps, entry)
     wait = deps.limiter.acquire(entry.agent_id)
     if wait > 0:
         time.sleep(wait)  # the limiter's slot for this agent: waiting is the point
-    payload = ai_payload(entry.message, entry.agent_id, entry.trace_id)
+    payload = ai_payload(entry.message, entry.agent_id, entry.trace_id, extra)
     return ai.ask(record, entry.agent_id, payload, deps.settings, deps.redis).reply
 
 
@@ -348,6 +417,8 @@ def _job_options(payload: jobs.JobPayload) -> tuple[jobs.JobName, dict[str, Any]
     if isinstance(payload, jobs.SetTyping):
         # A "typing…" older than a few minutes means nothing any more: let it expire unsent.
         return jobs.JobName.TYPING, {"ttl": 300, "result_ttl": 600}
+    if isinstance(payload, jobs.MarkSeen):
+        return jobs.JobName.MARK_SEEN, {"ttl": 300, "result_ttl": 600}
     return jobs.JobName.SEND_TEXT, {"result_ttl": 86400}
 
 

@@ -108,9 +108,11 @@ class MessageEvents:
             key = update.event_key or f"{update.message_id}:{update.sender}:{update.reaction}"
             self.emitter.emit(agent_id, Hook.MESSAGE_REACTION, key, data, at)
         elif event.type is EventType.REVOKE:
+            self.store.mark(agent_id, update.message_id, "revokedAt", at)
             data = {**_about(update), "revokeType": update.revoke_type}
             self.emitter.emit(agent_id, Hook.MESSAGE_REVOKED, update.message_id, data, at)
         elif event.type is EventType.EDIT:
+            self.store.mark(agent_id, update.message_id, "editedAt", at)
             data = {**_about(update), "body": update.body or ""}
             digest = hashlib.sha256((update.body or "").encode()).hexdigest()[:16]
             key = f"{update.message_id}:{update.event_key or digest}"

@@ -209,6 +209,14 @@ class StatusStore:
             type=kind,
         )
 
+    def mark(self, agent_id: str, message_id: str, field: str, at: datetime) -> bool:
+        """Note when a known message was edited or revoked (`editedAt`, `revokedAt`)."""
+        key = record_key(agent_id, message_id)
+        if not self.client.exists(key):
+            return False
+        self.client.hset(key, field, iso(at) or "")
+        return True
+
     def get(self, agent_id: str, message_id: str) -> dict[str, Any] | None:
         """Return a message's record by message id (or by the job id of its send)."""
         raw = self.client.hgetall(record_key(agent_id, message_id))
@@ -231,4 +239,6 @@ class StatusStore:
             "timestamps": timestamps,
             "jobId": raw.get("jobId"),
             "error": raw.get("error"),
+            "editedAt": raw.get("editedAt"),
+            "revokedAt": raw.get("revokedAt"),
         }

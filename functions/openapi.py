@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from spectree import Response, SpecTree
 
 from functions import errors
-from functions.schemas import AGENT_ID_PATTERN, ErrorResponse
+from functions.schemas import AGENT_ID_PATTERN, MESSAGE_ID_PATTERN, ErrorResponse
 
 TITLE = "WhatsApp Agent Gateway"
 DESCRIPTION = "Links a WhatsApp account to each AI agent: sessions, sends and the AI proxy."
@@ -43,7 +43,7 @@ api = SpecTree(
 # Every operation may meet an outage of Redis or the database, or a bug.
 _ALWAYS = (errors.ServiceUnavailable, errors.ApiError)
 _BODY = (errors.InvalidPayload, errors.PayloadTooLarge)
-_PATH_NAMES = {"agent_id": "agentId", "job_id": "jobId"}
+_PATH_NAMES = {"agent_id": "agentId", "job_id": "jobId", "message_id": "messageId"}
 # Operations whose body may be left out (spectree marks every body required).
 _OPTIONAL_BODIES: set[str] = set()
 
@@ -110,7 +110,7 @@ def _tidy_parameters(doc: dict[str, Any]) -> None:
     for path, item in doc["paths"].items():
         for old, new in _PATH_NAMES.items():
             path = path.replace("{" + old + "}", "{" + new + "}")
-        for op in item.values():
+        for method, op in item.items():
             if op["operationId"] in _OPTIONAL_BODIES:
                 op["requestBody"]["required"] = False
             for param in op.get("parameters", []):
@@ -120,6 +120,9 @@ def _tidy_parameters(doc: dict[str, Any]) -> None:
                     param["name"] = _PATH_NAMES.get(param["name"], param["name"])
                     if param["name"] == "agentId":
                         param["schema"] = {"type": "string", "pattern": AGENT_ID_PATTERN}
+                    elif param["name"] == "messageId" and method in ("patch", "delete"):
+                        # Edits and deletes name a WhatsApp message; the status lookup also takes a job id.
+                        param["schema"] = {"type": "string", "pattern": MESSAGE_ID_PATTERN}
         paths[path] = item
     doc["paths"] = paths
 
@@ -152,6 +155,8 @@ def document(server_url: str | None = None) -> dict[str, Any]:
     _apply_security(doc, bool(current_app.config["SETTINGS"].admin_token))
     metrics = doc["paths"]["/metrics"]["get"]["responses"]["200"]
     metrics["content"] = {"text/plain": {"schema": {"type": "string"}}}
+    media = doc["paths"]["/media/{token}"]["get"]["responses"]["200"]
+    media["content"] = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
     doc["tags"] = [
         {"name": AGENT, "description": "Bearer: the agent's API key."},
         {"name": ADMIN, "description": "Sessions and operators (ADMIN_TOKEN when set)."},

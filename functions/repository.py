@@ -59,13 +59,19 @@ def upsert_agent(
     agent_name: str,
     api_key: str | None,
     endpoint_url_run: str,
+    inbound_media: bool | None = None,
 ) -> tuple[RowMapping, bool]:
-    """Insert or update an agent's record; return it and whether it was created."""
+    """Insert or update an agent's record; return it and whether it was created.
+
+    `inbound_media` None leaves the stored choice as it is.
+    """
     values: dict[str, Any] = {
         "agent_name": agent_name,
         "api_key": api_key,
         "endpoint_url_run": endpoint_url_run,
     }
+    if inbound_media is not None:
+        values["inbound_media"] = inbound_media
     try:
         return _upsert_once(engine, user_id, agent_id, values)
     except IntegrityError:

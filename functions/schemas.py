@@ -45,6 +45,11 @@ class CreateSessionRequest(ApiModel):
     agentId: str = Field(pattern=AGENT_ID_PATTERN, json_schema_extra=trimmed(AGENT_ID_PATTERN))
     agentName: str = Field(min_length=1, max_length=256, pattern=STORED_TEXT)
     apikey: Annotated[str, Field(max_length=4096, pattern=NO_NUL)] | None = None
+    inboundMedia: bool | None = Field(
+        default=None,
+        strict=True,
+        description="Send this agent's inbound images, audio, video, documents and locations to its AI.",
+    )
     webhooks: list[WebhookSpec] | None = Field(
         default=None,
         max_length=MAX_WEBHOOKS,
@@ -199,6 +204,113 @@ class SendMediaRequest(ApiModel):
         return self
 
 
+# A WhatsApp serialized message id: `<fromMe>_<chat>_<key>[_<participant>]`.
+MESSAGE_ID_PATTERN = r"^(true|false)_[\w.:\-]+@[a-z.]+_[A-Za-z0-9]{4,64}(_[\w.:\-]+@[a-z.]+)?$"
+MessageId = Annotated[
+    str,
+    Field(
+        max_length=256,
+        pattern=MESSAGE_ID_PATTERN,
+        json_schema_extra=trimmed(MESSAGE_ID_PATTERN),
+        examples=["true_6281234567890@c.us_3EB0C767D26A1D4A8C6B"],
+    ),
+]
+Recipient = Annotated[
+    str, Field(min_length=1, max_length=128, examples=[JID_EXAMPLE], json_schema_extra=RECIPIENT)
+]
+CONTACT_PHONE = r"^\+?[0-9][0-9 ()\-]{4,22}[0-9]$"
+
+
+class SendLocationRequest(ApiModel):
+    """Body of `POST /agents/{agentId}/location`."""
+
+    to: Recipient
+    latitude: float = Field(ge=-90, le=90, strict=True, examples=[-6.1754])
+    longitude: float = Field(ge=-180, le=180, strict=True, examples=[106.8272])
+    name: str | None = Field(default=None, max_length=256, pattern=NO_NUL)
+    address: str | None = Field(default=None, max_length=1024, pattern=NO_NUL)
+    quotedMessageId: MessageId | None = None
+
+
+class ReactionRequest(ApiModel):
+    """Body of `POST /agents/{agentId}/reaction`: one emoji, or "" to take ours back."""
+
+    model_config = ConfigDict(str_strip_whitespace=False, extra="ignore")
+
+    messageId: MessageId
+    emoji: str = Field(max_length=32, description="A single emoji; empty removes the reaction.")
+
+    @field_validator("messageId")
+    @classmethod
+    def _trim(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("emoji")
+    @classmethod
+    def _one_emoji(cls, value: str) -> str:
+        import emoji  # its tables take 50 ms to load: a cold start pays that only for reactions
+
+        if value and not emoji.is_emoji(value):
+            raise ValueError("must be a single emoji, or empty to remove the reaction")
+        return value
+
+
+class SeenRequest(ApiModel):
+    """Body of `POST /agents/{agentId}/seen`."""
+
+    chatId: Recipient
+
+
+class EditMessageRequest(ApiModel):
+    """Body of `PATCH /agents/{agentId}/messages/{messageId}`: the new text."""
+
+    message: str = Field(min_length=1, max_length=65536, json_schema_extra=NOT_BLANK)
+
+
+class ContactCard(ApiModel):
+    """One contact to share."""
+
+    name: str = Field(min_length=1, max_length=256, pattern=STORED_TEXT)
+    phone: str = Field(
+        pattern=CONTACT_PHONE, json_schema_extra=trimmed(CONTACT_PHONE), examples=["+62 812-3456-7890"]
+    )
+
+
+class SendContactsRequest(ApiModel):
+    """Body of `POST /agents/{agentId}/contact`."""
+
+    to: Recipient
+    contacts: list[ContactCard] = Field(min_length=1, max_length=10)
+
+
+POLL_OPTIONS_MAX = 12
+
+
+class SendPollRequest(ApiModel):
+    """Body of `POST /agents/{agentId}/poll`."""
+
+    to: Recipient
+    name: str = Field(min_length=1, max_length=255, json_schema_extra=NOT_BLANK)
+    options: list[Annotated[str, Field(min_length=1, max_length=100, json_schema_extra=NOT_BLANK)]] = Field(
+        min_length=2, max_length=POLL_OPTIONS_MAX, json_schema_extra={"uniqueItems": True}
+    )
+    selectableCount: int = Field(
+        default=1,
+        ge=0,
+        le=POLL_OPTIONS_MAX,
+        strict=True,
+        description="How many one may pick; 0 = any number.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SendPollRequest:
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options must be distinct")
+        if self.selectableCount > len(self.options):
+            raise ValueError("selectableCount cannot exceed the number of options")
+        return self
+
+
 # --- Responses --------------------------------------------------------------------------
 # Routes answer with these through `functions.responses.reply`, which adds the traceId.
 
@@ -285,6 +397,8 @@ class MessageStatusResponse(Traced):
     timestamps: dict[str, str] = Field(description="When each status was reached (ISO 8601, UTC).")
     jobId: str | None = None
     error: str | None = None
+    editedAt: str | None = Field(default=None, description="When its text was last edited.")
+    revokedAt: str | None = Field(default=None, description="When it was deleted for everyone.")
 
 
 class HealthResponse(Traced):
@@ -325,6 +439,9 @@ class SessionSummary(BaseModel):
     status: RecordStatus
     endpointUrlRun: str
     hasApiKey: bool
+    inboundMedia: bool | None = Field(
+        default=None, description="Inbound media goes to the AI (null: the deployment's INBOUND_MEDIA)."
+    )
     lastConnectedAt: str | None
     lastDisconnectedAt: str | None
     createdAt: str | None

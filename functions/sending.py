@@ -20,6 +20,7 @@ from flask import current_app
 from rq.job import Job
 
 from contract import jobs, keys, logs
+from contract.failures import FailureCode
 from contract.jid import InvalidJid, normalize_jid
 from contract.wire import iso, utcnow
 from functions import admission, dispatch
@@ -30,6 +31,8 @@ from functions.errors import (
     IdempotencyKeyReused,
     InvalidPayload,
     JobNotFound,
+    MessageNotEditable,
+    MessageNotFound,
 )
 from functions.message_events import MessageEvents
 from functions.ratelimit import get_limiter
@@ -138,18 +141,28 @@ def send(
     return SendOutcome(*_respond(job, prepared.extra, patience if wait < patience else 0))
 
 
+# What WhatsApp calls the message each send makes (its status record's `type`).
+_KIND_OF: dict[type[jobs.JobPayload], str] = {
+    jobs.SendText: "chat",
+    jobs.SendLocation: "location",
+    jobs.SendContacts: "vcard",
+    jobs.SendPoll: "poll_creation",
+}
+
+
 def _record_pending(agent_id: str, job_id: str, payload: jobs.JobPayload) -> None:
     """Start the message's status record (`GET /agents/{id}/messages/{jobId}` answers pending)."""
-    if isinstance(payload, jobs.SendText):
-        kind = "chat"
-    elif isinstance(payload, jobs.SendMedia):
+    if isinstance(payload, jobs.SendMedia):
         major = payload.media.mime_type.split("/")[0]
         kind = major if major in ("image", "video", "audio") else "document"
     else:
+        kind = _KIND_OF.get(type(payload))
+    if kind is None:
         return
+    to = getattr(payload, "to", "")
     try:
         MessageEvents.of(current_app._get_current_object()).store.pending(
-            agent_id, job_id, chat_id=payload.to, kind=kind
+            agent_id, job_id, chat_id=to, kind=kind
         )
     except redis.RedisError as exc:
         # The job is queued already; its status record starts when the host reports the send.
@@ -180,6 +193,10 @@ def _replay(agent_id: str, record_key: str, request_fingerprint: str) -> SendOut
 def _respond(job: Job, extra: dict[str, Any], timeout: float) -> tuple[dict[str, Any], int]:
     outcome = dispatch.wait(job, timeout)
     if outcome.status == "failed":
+        if outcome.code is FailureCode.MESSAGE_NOT_FOUND:
+            raise MessageNotFound(f"WhatsApp does not know the message: {outcome.reason}")
+        if outcome.code is FailureCode.MESSAGE_NOT_EDITABLE:
+            raise MessageNotEditable(f"WhatsApp refused: {outcome.reason}")
         raise BadGateway(f"WhatsApp did not take the message: {outcome.reason}")
     if outcome.status == "finished":
         value = outcome.value if isinstance(outcome.value, dict) else {}

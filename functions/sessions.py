@@ -53,6 +53,7 @@ def record_view(row: RowMapping) -> dict[str, Any]:
         "status": row["status"],
         "endpointUrlRun": row["endpoint_url_run"],
         "hasApiKey": bool(row["api_key"]),
+        "inboundMedia": row.get("inbound_media"),
         "lastConnectedAt": iso(row["last_connected_at"]),
         "lastDisconnectedAt": iso(row["last_disconnected_at"]),
         "createdAt": iso(row["created_at"]),
@@ -174,6 +175,7 @@ def create(body: CreateSessionRequest, wait: float) -> tuple[dict[str, Any], boo
             agent_name=body.agentName,
             api_key=api_key,
             endpoint_url_run=default_endpoint(body.agentId),
+            inbound_media=body.inboundMedia,
         )
     except repository.AgentOwnedByAnotherUser as exc:
         raise AgentIdTaken(f"agent {body.agentId!r} belongs to another user") from exc

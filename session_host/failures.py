@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 from rq.timeouts import JobTimeoutException
 
@@ -32,10 +34,18 @@ _BY_TYPE: tuple[tuple[type[BaseException], FailureCode], ...] = (
 )
 
 
+# The bridge names these in its error messages ("CODE: why"), see bridge.js `coded`.
+_BRIDGE_CODES = re.compile(r"\b(MESSAGE_NOT_FOUND|MESSAGE_NOT_EDITABLE):")
+
+
 def classify(exc: BaseException) -> JobFailure:
     """Return the failure code and message of an exception (the message as RQ would show it)."""
     message = f"{type(exc).__name__}: {exc}"
     code = getattr(exc, "code", None)
     if not isinstance(code, FailureCode):
-        code = next((c for kind, c in _BY_TYPE if isinstance(exc, kind)), FailureCode.HOST_ERROR)
+        named = _BRIDGE_CODES.search(str(exc)) if isinstance(exc, BridgeError) else None
+        if named is not None:
+            code = FailureCode(named.group(1))
+        else:
+            code = next((c for kind, c in _BY_TYPE if isinstance(exc, kind)), FailureCode.HOST_ERROR)
     return JobFailure(code, message)

@@ -7,6 +7,7 @@ so they reach the live browser through the host this module is bound to at start
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from contract.failures import FailureCode
 from contract.jid import normalize_jid
 from contract.live import SessionState
 from contract.wire import utcnow
+from session_host import media_store
 from session_host.failures import CodedError
 from session_host.host import SessionHost
 from session_host.lanes import AgentLane
@@ -133,6 +135,106 @@ def send_media(data: dict[str, Any]) -> dict[str, Any]:
 def _media_kind(mime_type: str) -> str:
     kind = mime_type.split("/")[0]
     return kind if kind in ("image", "video", "audio") else "document"
+
+
+def _connected_lane(payload: jobs.JobPayload) -> AgentLane:
+    _wait_for_slot(payload)
+    lane = _lane(payload.agent_id)
+    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
+    return lane
+
+
+def send_location(data: dict[str, Any]) -> dict[str, Any]:
+    """Send a location pin."""
+    payload = jobs.SendLocation.from_wire(data)
+    lane = _connected_lane(payload)
+    to = normalize_jid(payload.to)
+    location = {
+        "latitude": payload.latitude,
+        "longitude": payload.longitude,
+        "name": payload.name,
+        "address": payload.address,
+    }
+    reply = lane.session.command("sendLocation", to, location, payload.quoted_message_id)
+    return _sent(payload.agent_id, reply, chat_id=to, kind="location")
+
+
+def send_contacts(data: dict[str, Any]) -> dict[str, Any]:
+    """Send contact cards."""
+    payload = jobs.SendContacts.from_wire(data)
+    lane = _connected_lane(payload)
+    to = normalize_jid(payload.to)
+    contacts = [{"name": c.name, "phone": c.phone} for c in payload.contacts]
+    reply = lane.session.command("sendContacts", to, contacts)
+    return _sent(payload.agent_id, reply, chat_id=to, kind="vcard" if len(contacts) == 1 else "multi_vcard")
+
+
+def send_poll(data: dict[str, Any]) -> dict[str, Any]:
+    """Send a poll."""
+    payload = jobs.SendPoll.from_wire(data)
+    lane = _connected_lane(payload)
+    to = normalize_jid(payload.to)
+    reply = lane.session.command("sendPoll", to, payload.name, payload.options, payload.selectable_count)
+    return _sent(payload.agent_id, reply, chat_id=to, kind="poll_creation")
+
+
+def _acted(reply: Any, message_id: str | None) -> dict[str, Any]:
+    if not isinstance(reply, dict) or not reply.get("done"):
+        raise JobRefused(f"the page did not confirm the action: {reply!r}", FailureCode.SEND_FAILED)
+    return jobs.ActionResult(message_id=message_id).to_wire()
+
+
+def react(data: dict[str, Any]) -> dict[str, Any]:
+    """React to a message ("" removes our reaction)."""
+    payload = jobs.React.from_wire(data)
+    lane = _connected_lane(payload)
+    return _acted(lane.session.command("react", payload.message_id, payload.emoji), payload.message_id)
+
+
+def mark_seen(data: dict[str, Any]) -> dict[str, Any]:
+    """Mark a chat read."""
+    payload = jobs.MarkSeen.from_wire(data)
+    lane = _connected_lane(payload)
+    return _acted(lane.session.command("markSeen", normalize_jid(payload.chat_id)), None)
+
+
+def edit_message(data: dict[str, Any]) -> dict[str, Any]:
+    """Edit one of our own recent text messages."""
+    payload = jobs.EditMessage.from_wire(data)
+    lane = _connected_lane(payload)
+    return _acted(lane.session.command("editMessage", payload.message_id, payload.text), payload.message_id)
+
+
+def delete_message(data: dict[str, Any]) -> dict[str, Any]:
+    """Delete one of our own messages for everyone."""
+    payload = jobs.DeleteMessage.from_wire(data)
+    lane = _connected_lane(payload)
+    return _acted(lane.session.command("deleteMessage", payload.message_id), payload.message_id)
+
+
+def download_media(data: dict[str, Any]) -> dict[str, Any]:
+    """Fetch a received message's media through the page and store it next to outgoing media."""
+    payload = jobs.DownloadMedia.from_wire(data)
+    lane = _connected_lane(payload)
+    info = lane.session.command("downloadMedia", payload.message_id, payload.max_bytes, timeout=120)
+    if not isinstance(info, dict):
+        raise JobRefused(f"the page did not return the media: {info!r}", FailureCode.SEND_FAILED)
+    mime_type = str(info.get("mimetype") or "application/octet-stream")
+    filename = info.get("filename") or None
+    if info.get("tooLarge") or not info.get("data"):
+        size = int(info.get("size") or 0)
+        return jobs.DownloadResult(
+            mime_type=mime_type, filename=filename, size=size, too_large=True
+        ).to_wire()
+    content = base64.b64decode(str(info["data"]))
+    ref = media_store.store_inbound(lane.ctx.settings, payload.agent_id, content, mime_type, filename)
+    return jobs.DownloadResult(
+        media=ref,
+        mime_type=mime_type,
+        filename=filename,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    ).to_wire()
 
 
 def typing(data: dict[str, Any]) -> bool:

@@ -15,9 +15,12 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -106,6 +109,32 @@ def _answer(behaviour: Behaviour, text: str):
     return jsonify({behaviour.shape: reply}), behaviour.status
 
 
+def _media_of(body: Any) -> dict[str, Any] | None:
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    media = metadata.get("media") if isinstance(metadata, dict) else None
+    return media if isinstance(media, dict) else None
+
+
+def _fetch(media: dict[str, Any]) -> dict[str, Any] | None:
+    """Download the media through its link, as a real AI backend would; record what came."""
+    url = media.get("url")
+    if not url:
+        return None
+    try:
+        with urllib.request.urlopen(str(url), timeout=30) as response:  # noqa: S310 - the gateway's own link
+            data = response.read()
+            return {
+                "status": response.status,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "contentType": response.headers.get("Content-Type"),
+            }
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, "size": None, "sha256": None}
+    except OSError as exc:
+        return {"status": None, "error": str(exc), "size": None, "sha256": None}
+
+
 def _parse_behaviour(body: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if "delaySeconds" in body:
@@ -161,22 +190,40 @@ def create_app(recorder: Recorder | None = None) -> Flask:
         received = time.time()
         body = request.get_json(silent=True)
         agent_id = _agent_of(path)
-        rec.record(
-            {
-                "agentId": agent_id,
-                "path": "/" + path,
-                "authorization": request.headers.get("Authorization"),
-                "traceId": request.headers.get("X-Trace-Id"),
-                "body": body,
-                "receivedAt": received,
-            }
-        )
+        entry: dict[str, Any] = {
+            "agentId": agent_id,
+            "path": "/" + path,
+            "authorization": request.headers.get("Authorization"),
+            "traceId": request.headers.get("X-Trace-Id"),
+            "body": body,
+            "receivedAt": received,
+        }
+        media = _media_of(body)
+        fetched = _fetch(media) if media else None
+        if fetched is not None:
+            entry["fetched"] = fetched
+        rec.record(entry)
         behaviour = rec.behaviour(agent_id)
         if behaviour.delay_seconds:
             time.sleep(behaviour.delay_seconds)
         if not isinstance(body, dict):
             return jsonify(error={"message": "body must be a JSON object"}), 400
-        return _answer(behaviour, str(body.get("input") or body.get("message") or ""))
+        text = str(body.get("input") or body.get("message") or "")
+        if media and behaviour.reply is None:
+            # Name what arrived, so `make demo` shows the media round trip.
+            size = fetched["size"] if fetched and fetched.get("size") is not None else media.get("size")
+            said = f' saying "{text}"' if text else ""
+            kind = str(media.get("type"))
+            article = "an" if kind[:1] in "aeiou" else "a"
+            return _answer(behaviour, f"{article} {kind} ({media.get('mimetype')}, {size} bytes){said}")
+        location = (
+            (body.get("metadata") or {}).get("location") if isinstance(body.get("metadata"), dict) else None
+        )
+        if location and not text and behaviour.reply is None:
+            return _answer(
+                behaviour, f"a location at {location.get('latitude')}, {location.get('longitude')}"
+            )
+        return _answer(behaviour, text)
 
     return app
 

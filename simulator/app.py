@@ -99,6 +99,25 @@ def typing(device_id: str) -> Response:
     return jsonify({"ok": True})
 
 
+@page.post("/api/devices/<device_id>/message")
+def message_info(device_id: str) -> Response:
+    """Look a message up by serialized id (the page's `getMessageById`)."""
+    return jsonify(world().message_info(device_id, str(body().get("id") or "")))
+
+
+@page.get("/api/devices/<device_id>/media")
+def media(device_id: str) -> Response:
+    """Serve an inbound message's media bytes (the page's `downloadMedia`)."""
+    data, mimetype = world().media_of(device_id, request.args.get("id", ""))
+    return Response(data, mimetype=mimetype)
+
+
+@page.post("/api/devices/<device_id>/actions/<kind>")
+def action(device_id: str, kind: str) -> Response:
+    """Record a reaction, a chat marked read, an edit or a delete by the page."""
+    return jsonify(world().record_action(device_id, kind, body()))
+
+
 @page.post("/api/devices/<device_id>/signals")
 def signals(device_id: str) -> Response:
     """Record the browser's detection signals for one page load."""
@@ -239,6 +258,12 @@ def peers() -> Response:
                 raise InvalidInput(f"{name} must be a number of seconds ≥ 0, or null")
             setattr(the_world, attribute, value)
     return jsonify({"ackDelay": the_world.ack_delay, "readDelay": the_world.read_delay})
+
+
+@control.get("/accounts/<phone>/actions")
+def actions(phone: str) -> Response:
+    """List the account's reactions, chats marked read, edits and deletes, in order."""
+    return jsonify(world().actions(phone))
 
 
 @control.get("/accounts/<phone>/acks")

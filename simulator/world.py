@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.messages import (
+    MEDIA_TYPES,
     Inbound,
     InvalidInput,
     build_inbound,
@@ -58,6 +59,10 @@ class Account:
     # Every message of the account's chats by serialized id: {remote, fromMe, author, type}.
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     acks: dict[str, int] = field(default_factory=dict)
+    # Inbound media bytes by message id (what `WPP.chat.downloadMedia` returns).
+    media: dict[str, bytes] = field(default_factory=dict)
+    # Reactions, chats marked read, edits and deletes the account's device made, in order.
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def jid(self) -> str:
@@ -201,7 +206,10 @@ class World:
             return device.pairing_code
 
     def record_send(self, device_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Record a message the page sent and return it as the page sees it."""
+        """Record a message the page sent (text, media, location, contacts or poll).
+
+        Returns the record as the page sees it.
+        """
         media = body.get("media")
         summary = None
         if media is not None:
@@ -213,6 +221,7 @@ class World:
                 "caption": media.get("caption"),
             }
         to = to_jid(str(body.get("to") or ""))
+        extras = {name: body.get(name) for name in ("location", "contacts", "poll")}
         with self._lock:
             account = self._linked_account(device_id)
             key = new_message_key()
@@ -222,17 +231,81 @@ class World:
                 "text": body.get("text"),
                 "quotedMsgId": body.get("quotedMsgId"),
                 "media": summary,
+                **extras,
                 "at": time.time(),
             }
-            fingerprint = repr((to, record["text"], record["quotedMsgId"], summary))
+            fingerprint = repr((to, record["text"], record["quotedMsgId"], summary, repr(extras)))
             if fingerprint in account.fingerprints:
                 account.duplicate_sends += 1
             account.fingerprints.add(fingerprint)
             account.sent.append(record)
-            kind = "chat" if summary is None else _media_kind(summary["mimetype"])
-            account.messages[record["id"]] = {"remote": to, "fromMe": True, "author": None, "type": kind}
+            kind = next((name for name in ("location", "contacts", "poll") if extras[name] is not None), None)
+            kind = {"contacts": "vcard", "poll": "poll_creation"}.get(kind or "", kind)
+            if kind is None:
+                kind = "chat" if summary is None else _media_kind(summary["mimetype"])
+            account.messages[record["id"]] = {
+                "remote": to,
+                "fromMe": True,
+                "author": None,
+                "type": kind,
+                "t": int(record["at"]),
+                "body": record["text"] or "",
+            }
             self._schedule_acks(account.phone, record["id"], kind)
-            return {**record, "key": key, "from": account.jid, "t": int(record["at"])}
+            return {**record, "key": key, "from": account.jid, "t": int(record["at"]), "type": kind}
+
+    def message_info(self, device_id: str, message_id: str) -> dict[str, Any]:
+        """Return what the page may read of a message (`WPP.chat.getMessageById`)."""
+        with self._lock:
+            account = self._linked_account(device_id)
+            known = self._known(account, message_id)
+            return {"id": message_id, **known}
+
+    def media_of(self, device_id: str, message_id: str) -> tuple[bytes, str]:
+        """Return an inbound media message's bytes and mimetype (`WPP.chat.downloadMedia`)."""
+        with self._lock:
+            account = self._linked_account(device_id)
+            known = self._known(account, message_id)
+            data = account.media.get(message_id)
+            if data is None:
+                raise NotFound(f"message {message_id!r} has no media")
+            return data, str(known.get("mimetype") or "application/octet-stream")
+
+    def record_action(self, device_id: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Record a reaction, a chat marked read, an edit or a delete by the page."""
+        with self._lock:
+            account = self._linked_account(device_id)
+            action: dict[str, Any] = {"kind": kind, "at": time.time()}
+            if kind == "seen":
+                action["chatId"] = to_jid(str(body.get("chatId") or ""))
+            else:
+                message_id = str(body.get("messageId") or "")
+                known = self._known(account, message_id)
+                action.update(messageId=message_id, chatId=known["remote"])
+                if kind == "reaction":
+                    action["emoji"] = str(body.get("emoji") or "")
+                elif kind in ("edit", "delete"):
+                    if not known["fromMe"]:
+                        raise Conflict(f"message {message_id!r} was not sent by this account")
+                    if known.get("revoked"):
+                        raise Conflict(f"message {message_id!r} was deleted for everyone")
+                    # WhatsApp Web announces our own edits and deletes too.
+                    if kind == "edit":
+                        action["text"] = str(body.get("text") or "")
+                        known["body"] = action["text"]
+                        self.edit(account.phone, message_id, action["text"])
+                    else:
+                        known["revoked"] = True
+                        self.revoke(account.phone, message_id)
+                else:
+                    raise InvalidInput(f"unknown action {kind!r}")
+            account.actions.append(action)
+            return action
+
+    def actions(self, phone: str) -> list[dict[str, Any]]:
+        """Return the account's reactions, chats marked read, edits and deletes, in order."""
+        with self._lock:
+            return list(self._account(phone).actions)
 
     def _schedule_acks(self, phone: str, message_id: str, kind: str) -> None:
         """Play the peer's phone: receive the send, then (when configured) read or play it."""
@@ -427,11 +500,20 @@ class World:
             device = self._devices[account.device_id]
             message = build_inbound(spec, account.jid)
             key = message["id"]
+            if spec.type in MEDIA_TYPES:
+                data = spec.media_bytes()
+                account.media[key["_serialized"]] = data
+                message["size"] = len(data)
             account.messages[key["_serialized"]] = {
                 "remote": key["remote"],
                 "fromMe": key["fromMe"],
                 "author": key["participant"],
                 "type": message["type"],
+                "t": message["t"],
+                "body": message["body"] if spec.type == "chat" else message.get("caption") or "",
+                "mimetype": message.get("mimetype"),
+                "filename": message.get("filename"),
+                "size": message.get("size"),
             }
             self.inbound_count += 1
             self._queue(device, "message", {"message": message})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, g, request
 
 from contract import jobs
+from contract.wire import utcnow
 from functions import ai, auth, dispatch, errors, media, sending
 from functions.config import Settings
 from functions.errors import ApiError, InvalidPayload
@@ -17,14 +19,22 @@ from functions.redis_client import get_redis
 from functions.responses import reply
 from functions.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
+    MESSAGE_ID_PATTERN,
+    ApiModel,
+    EditMessageRequest,
     IdempotencyHeaders,
     JobResponse,
     MediaResponse,
     MessageStatusResponse,
+    ReactionRequest,
     RunRequest,
     RunResponse,
+    SeenRequest,
+    SendContactsRequest,
+    SendLocationRequest,
     SendMediaRequest,
     SendMessageRequest,
+    SendPollRequest,
     SendResponse,
 )
 from functions.tracing import current_trace_id
@@ -217,11 +227,15 @@ def delete_webhooks(agent_id: str):
 @operation(
     AGENT,
     {200: (MessageStatusResponse, "The message's status and when it reached each.")},
-    raises=(*_AGENT, errors.MessageNotFound),
+    raises=(*_AGENT, errors.MessageNotFound, errors.MessageRevoked),
 )
 def message_status(agent_id: str, message_id: str):
     """Status of a message sent or received by the agent, by message id or send job id"""
     found = message_view(agent_id, message_id)
+    if found.get("revokedAt"):
+        raise errors.MessageRevoked(
+            f"message {message_id!r} was deleted for everyone at {found['revokedAt']}"
+        )
     return reply(MessageStatusResponse, found)
 
 
@@ -238,3 +252,178 @@ def message_view(agent_id: str, message_id: str) -> dict[str, Any]:
             store.failed(agent_id, found["jobId"], reason)
             found = store.get(agent_id, message_id) or found
     return found
+
+
+def _send_payload(agent_id: str, body: ApiModel, payload: jobs.JobPayload):
+    """Send a job the way texts go: session checks, limiter, Idempotency-Key, bounded wait."""
+    return _answer(
+        SendResponse,
+        sending.send(
+            agent_id,
+            payload,
+            idempotency_key=_idempotency_key(),
+            request_fingerprint=sending.fingerprint({"path": request.path, **body.model_dump()}),
+        ),
+    )
+
+
+@bp.post("/<agent_id>/location")
+@operation(
+    AGENT,
+    {200: (SendResponse, _SENT), 202: (SendResponse, _QUEUED)},
+    body=SendLocationRequest,
+    headers=IdempotencyHeaders,
+    raises=_SEND,
+)
+def send_location(agent_id: str):
+    """Share a location pin (optionally named, with an address, as a reply)"""
+    body = parse_body(SendLocationRequest)
+    payload = jobs.SendLocation(
+        agent_id=agent_id,
+        to=sending.recipient(body.to),
+        latitude=body.latitude,
+        longitude=body.longitude,
+        name=body.name,
+        address=body.address,
+        quoted_message_id=body.quotedMessageId,
+        trace_id=current_trace_id(),
+    )
+    return _send_payload(agent_id, body, payload)
+
+
+@bp.post("/<agent_id>/contact")
+@operation(
+    AGENT,
+    {200: (SendResponse, _SENT), 202: (SendResponse, _QUEUED)},
+    body=SendContactsRequest,
+    headers=IdempotencyHeaders,
+    raises=_SEND,
+)
+def send_contacts(agent_id: str):
+    """Share one or more contacts as vCards"""
+    body = parse_body(SendContactsRequest)
+    contacts = [
+        jobs.Contact(name=c.name, phone="".join(ch for ch in c.phone if ch.isdigit())) for c in body.contacts
+    ]
+    payload = jobs.SendContacts(
+        agent_id=agent_id, to=sending.recipient(body.to), contacts=contacts, trace_id=current_trace_id()
+    )
+    return _send_payload(agent_id, body, payload)
+
+
+@bp.post("/<agent_id>/poll")
+@operation(
+    AGENT,
+    {200: (SendResponse, _SENT), 202: (SendResponse, _QUEUED)},
+    body=SendPollRequest,
+    headers=IdempotencyHeaders,
+    raises=_SEND,
+)
+def send_poll(agent_id: str):
+    """Send a poll (2-12 distinct options)"""
+    body = parse_body(SendPollRequest)
+    payload = jobs.SendPoll(
+        agent_id=agent_id,
+        to=sending.recipient(body.to),
+        name=body.name,
+        options=body.options,
+        selectable_count=body.selectableCount,
+        trace_id=current_trace_id(),
+    )
+    return _send_payload(agent_id, body, payload)
+
+
+_DONE = "WhatsApp took it (messageId: the message acted on)."
+_ACT = (*_SEND, errors.MessageNotFound)
+
+
+@bp.post("/<agent_id>/reaction")
+@operation(
+    AGENT,
+    {200: (SendResponse, _DONE), 202: (SendResponse, _QUEUED)},
+    body=ReactionRequest,
+    headers=IdempotencyHeaders,
+    raises=_ACT,
+)
+def react(agent_id: str):
+    """React to a message with an emoji (an empty emoji takes the reaction back)"""
+    body = parse_body(ReactionRequest)
+    payload = jobs.React(
+        agent_id=agent_id, message_id=body.messageId, emoji=body.emoji, trace_id=current_trace_id()
+    )
+    return _send_payload(agent_id, body, payload)
+
+
+@bp.post("/<agent_id>/seen")
+@operation(
+    AGENT,
+    {200: (SendResponse, _DONE), 202: (SendResponse, _QUEUED)},
+    body=SeenRequest,
+    headers=IdempotencyHeaders,
+    raises=_SEND,
+)
+def mark_seen(agent_id: str):
+    """Mark a chat read, as a person opening it does"""
+    body = parse_body(SeenRequest)
+    payload = jobs.MarkSeen(
+        agent_id=agent_id, chat_id=sending.recipient(body.chatId), trace_id=current_trace_id()
+    )
+    return _send_payload(agent_id, body, payload)
+
+
+_MESSAGE_ID = re.compile(MESSAGE_ID_PATTERN)
+EDIT_WINDOW = timedelta(minutes=15)
+REVOKE_WINDOW = timedelta(days=2)
+
+
+def _own_recent(agent_id: str, message_id: str, window: timedelta, what: str) -> None:
+    """Refuse at once what WhatsApp would refuse: not a message id, not ours, known to be too old."""
+    _idempotency_key()  # a malformed key is refused first, as on every other send
+    if not _MESSAGE_ID.fullmatch(message_id):
+        raise InvalidPayload("messageId must be a WhatsApp serialized id, e.g. true_62812…@c.us_3EB0…")
+    if message_id.startswith("false_"):
+        raise errors.MessageNotEditable(f"only the agent's own messages can be {what}")
+    known = MessageEvents.of(current_app._get_current_object()).store.get(agent_id, message_id)
+    if (known or {}).get("revokedAt"):
+        raise errors.MessageRevoked(f"the message was deleted for everyone at {known['revokedAt']}")
+    sent_at = (known or {}).get("timestamps", {}).get("sent")
+    if sent_at and utcnow() - datetime.fromisoformat(sent_at.replace("Z", "+00:00")) > window:
+        raise errors.MessageNotEditable(f"the message is too old to be {what}")
+
+
+@bp.patch("/<agent_id>/messages/<message_id>")
+@operation(
+    AGENT,
+    {200: (SendResponse, _DONE), 202: (SendResponse, _QUEUED)},
+    body=EditMessageRequest,
+    headers=IdempotencyHeaders,
+    raises=(*_ACT, errors.MessageNotEditable, errors.MessageRevoked),
+)
+def edit_message(agent_id: str, message_id: str):
+    """Edit the text of one of the agent's messages (WhatsApp allows 15 minutes)"""
+    body = parse_body(EditMessageRequest)
+    _own_recent(agent_id, message_id, EDIT_WINDOW, "edited")
+    payload = jobs.EditMessage(
+        agent_id=agent_id, message_id=message_id, text=body.message, trace_id=current_trace_id()
+    )
+    return _send_payload(agent_id, body, payload)
+
+
+@bp.delete("/<agent_id>/messages/<message_id>")
+@operation(
+    AGENT,
+    {200: (SendResponse, _DONE), 202: (SendResponse, _QUEUED)},
+    headers=IdempotencyHeaders,
+    raises=(*_ACT, errors.MessageNotEditable, errors.MessageRevoked, errors.InvalidPayload),
+)
+def delete_message(agent_id: str, message_id: str):
+    """Delete one of the agent's messages for everyone (WhatsApp allows about two days)"""
+    _own_recent(agent_id, message_id, REVOKE_WINDOW, "deleted for everyone")
+    payload = jobs.DeleteMessage(agent_id=agent_id, message_id=message_id, trace_id=current_trace_id())
+    answer = _send_payload(agent_id, ApiModel(), payload)
+    if answer.status_code == 200:
+        # WhatsApp took it: the message is gone now (its revoke event confirms it a moment later).
+        MessageEvents.of(current_app._get_current_object()).store.mark(
+            agent_id, message_id, "revokedAt", utcnow()
+        )
+    return answer

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from contract import events as wire
 from contract import logs
-from functions import events
+from functions import events, secrets
 from functions.errors import InvalidPayload, Unauthorized
 from functions.validation import describe
 
@@ -26,7 +26,7 @@ def receive_event():
             body,
             request.headers.get(wire.TIMESTAMP_HEADER),
             request.headers.get(wire.SIGNATURE_HEADER),
-            current_app.config["SETTINGS"].events_secret,
+            secrets.current(current_app, "events_secret"),
             time.time(),
         )
     except wire.InvalidSignature as exc:

@@ -6,12 +6,12 @@ import importlib.util
 import time
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, request, send_file, send_from_directory
 from flask.blueprints import BlueprintSetupState
 
 from contract import logs
 from contract.wire import iso, utcnow
-from functions import metrics, openapi
+from functions import errors, media_links, metrics, openapi
 from functions.openapi import OPS, operation
 from functions.redis_client import get_redis
 from functions.responses import reply
@@ -88,3 +88,18 @@ def docs():
 def docs_asset(filename: str):
     """Serve Swagger UI's static files."""
     return send_from_directory(SWAGGER_UI_DIST, filename, max_age=3600)
+
+
+@bp.get("/media/<token>")
+@operation(
+    OPS,
+    {200: (None, "The file, with its content type.")},
+    raises=(errors.NotFound, errors.MediaLinkExpired),
+)
+def inbound_media(token: str):
+    """An inbound media file, for the AI backend (the link comes in its request's metadata)"""
+    found = media_links.resolve(current_app.config["SETTINGS"], token)
+    # Whole, not streamed: spectree reads every answer it checks (and files are ≤ MEDIA_MAX_BYTES).
+    response = send_file(found.path, mimetype=found.mime_type, download_name=found.filename, max_age=0)
+    response.direct_passthrough = False
+    return response

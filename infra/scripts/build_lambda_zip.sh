@@ -50,10 +50,13 @@ awk '/^# Tests and tooling/ {exit} {print}' requirements.txt |
 #   SQLAlchemy's Cython builds of its `*_cy.py` modules (2.6 MB): the same .py files run as
 #   plain Python when the .so is absent — slower row processing, irrelevant for the few rows
 #   an API request reads, and the difference between a 17 MB and a 15 MB zip;
+#   emoji's name tables in other languages (emoji_<lang>.json, 3.9 MB; reactions only ask
+#   is_emoji, which reads emoji.json);
 #   tzdata (arrow's dependency; the RQ dashboard only converts to UTC, which needs no zone
 #   database) and the unminified Bootstrap copies the dashboard's pages never load.
 PRUNED=(
   tzdata 'tzdata-*.dist-info'
+  'emoji/unicode_codes/emoji_*.json'
   rq_dashboard/static/css/bootstrap.css rq_dashboard/static/js/bootstrap.bundle.js
   bin
   'PIL/_avif.*' 'PIL/_webp.*' 'PIL/_imagingft.*' 'PIL/_imagingcms.*' 'PIL/_imagingtk.*'

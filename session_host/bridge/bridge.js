@@ -100,6 +100,21 @@
       botId: state.me,
       botLid: state.lid,
       quotedMessageId: quotedId(msg, chatId),
+      mimetype: msg.mimetype || null,
+      filename: msg.filename || null,
+      size: msg.size || null,
+      location: type === "location" ? toLocation(msg) : null,
+    };
+  }
+
+  function toLocation(msg) {
+    // WhatsApp keeps a pin's name and address as one text, the name on the first line.
+    var lines = String(msg.loc || "").split("\n");
+    return {
+      latitude: Number(msg.lat),
+      longitude: Number(msg.lng),
+      name: lines[0] || null,
+      address: lines.slice(1).join("\n") || null,
     };
   }
 
@@ -341,6 +356,57 @@
     if (!WPP.conn.isMainReady()) throw new Error("not logged in");
   }
 
+  // WhatsApp's windows: a text can be edited for 15 minutes, a message deleted for everyone
+  // for about two days.
+  var EDIT_WINDOW_SECONDS = 15 * 60;
+  var REVOKE_WINDOW_SECONDS = 2 * 24 * 3600;
+
+  function coded(code, message) {
+    // The host reads the code before the colon (session_host.failures).
+    return new Error(code + ": " + message);
+  }
+
+  function findMessage(messageId) {
+    return WPP.chat.getMessageById(messageId).then(
+      function (msg) {
+        if (!msg) throw coded("MESSAGE_NOT_FOUND", "no message " + messageId);
+        return msg;
+      },
+      function () {
+        throw coded("MESSAGE_NOT_FOUND", "no message " + messageId);
+      }
+    );
+  }
+
+  function ownAndRecent(msg, windowSeconds, what) {
+    if (!msg.id || !msg.id.fromMe) throw coded("MESSAGE_NOT_EDITABLE", "only our own messages can be " + what);
+    if (msg.type === "revoked" || msg.isRevoked) throw coded("MESSAGE_NOT_EDITABLE", "the message was deleted for everyone");
+    var age = Math.floor(Date.now() / 1000) - (msg.t || 0);
+    if (age > windowSeconds) {
+      throw coded("MESSAGE_NOT_EDITABLE", "the message is too old to be " + what + " (" + age + " s)");
+    }
+  }
+
+  function blobBase64(blob) {
+    return new Promise(function (resolve, reject) {
+      var reader = new FileReader();
+      reader.onload = function () {
+        var url = String(reader.result);
+        resolve(url.slice(url.indexOf(",") + 1));
+      };
+      reader.onerror = function () {
+        reject(reader.error || new Error("could not read the media"));
+      };
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  function done(messageId) {
+    return function () {
+      return { done: true, messageId: messageId || null };
+    };
+  }
+
   function sent(result) {
     return { id: jid(result && result.id), timestamp: Math.floor(Date.now() / 1000) };
   }
@@ -387,6 +453,89 @@
           waitForAck: true,
         })
       ).then(sent);
+    }),
+    sendLocation: command(function (to, location, quotedMessageId) {
+      requireReady();
+      var options = {
+        lat: location.latitude,
+        lng: location.longitude,
+        name: location.name || undefined,
+        address: location.address || undefined,
+        waitForAck: true,
+      };
+      if (quotedMessageId) options.quotedMsg = quotedMessageId;
+      return tracked(WPP.chat.sendLocationMessage(to, options)).then(sent);
+    }),
+    sendContacts: command(function (to, contacts) {
+      requireReady();
+      var cards = contacts.map(function (contact) {
+        return { id: String(contact.phone).replace(/\D/g, "") + "@c.us", name: contact.name };
+      });
+      return tracked(WPP.chat.sendVCardContactMessage(to, cards, { waitForAck: true })).then(sent);
+    }),
+    sendPoll: command(function (to, name, choices, selectableCount) {
+      requireReady();
+      var options = { selectableCount: selectableCount, waitForAck: true };
+      return tracked(WPP.chat.sendCreatePollMessage(to, name, choices, options)).then(sent);
+    }),
+    react: command(function (messageId, emoji) {
+      requireReady();
+      return findMessage(messageId)
+        .then(function () {
+          // wa-js takes `false` to remove our reaction.
+          return WPP.chat.sendReactionToMessage(messageId, emoji ? emoji : false);
+        })
+        .then(done(messageId));
+    }),
+    markSeen: command(function (chatId) {
+      requireReady();
+      return WPP.chat.markIsRead(chatId).then(done(null));
+    }),
+    editMessage: command(function (messageId, text) {
+      requireReady();
+      return findMessage(messageId)
+        .then(function (msg) {
+          ownAndRecent(msg, EDIT_WINDOW_SECONDS, "edited");
+          if (msg.type !== "chat") throw coded("MESSAGE_NOT_EDITABLE", "only text messages can be edited");
+          return WPP.chat.editMessage(messageId, text);
+        })
+        .then(done(messageId));
+    }),
+    deleteMessage: command(function (messageId) {
+      requireReady();
+      return findMessage(messageId)
+        .then(function (msg) {
+          ownAndRecent(msg, REVOKE_WINDOW_SECONDS, "deleted for everyone");
+          return WPP.chat.deleteMessage(jid(msg.id.remote), messageId, false, true);
+        })
+        .then(done(messageId));
+    }),
+    downloadMedia: command(function (messageId, maxBytes) {
+      requireReady();
+      return findMessage(messageId).then(function (msg) {
+        var info = {
+          mimetype: msg.mimetype || "application/octet-stream",
+          filename: msg.filename || null,
+          size: msg.size || 0,
+          tooLarge: false,
+          data: null,
+        };
+        if (info.size > maxBytes) {
+          info.tooLarge = true;
+          return info;
+        }
+        return WPP.chat.downloadMedia(messageId).then(function (blob) {
+          info.size = blob.size;
+          if (blob.size > maxBytes) {
+            info.tooLarge = true;
+            return info;
+          }
+          return blobBase64(blob).then(function (data) {
+            info.data = data;
+            return info;
+          });
+        });
+      });
     }),
     setTyping: command(function (chatId, on) {
       requireReady();

@@ -132,6 +132,10 @@
       caption: m.caption,
       mimetype: m.mimetype,
       filename: m.filename,
+      size: m.size,
+      lat: m.lat,
+      lng: m.lng,
+      loc: m.loc,
       t: m.t,
       notifyName: m.notifyName,
       mentionedJidList: (m.mentionedJidList || []).map(wid),
@@ -353,6 +357,32 @@
     return kind === "image" || kind === "video" || kind === "audio" ? kind : "document";
   }
 
+  function serialized(value) {
+    if (!value) return "";
+    if (typeof value === "string") return value;
+    return value._serialized || (value.id && value.id._serialized) || String(value);
+  }
+
+  function infoModel(info) {
+    // What getMessageById gives the bridge: enough of a MsgModel to check and download.
+    var parts = info.id.split("_");
+    return {
+      id: msgKey(info.id, info.remote, info.fromMe),
+      type: info.revoked ? "revoked" : info.type,
+      isRevoked: Boolean(info.revoked),
+      t: info.t,
+      body: info.body,
+      mimetype: info.mimetype || undefined,
+      filename: info.filename || undefined,
+      size: info.size || undefined,
+      from: wid(info.fromMe ? page.me : parts[3] || info.remote),
+    };
+  }
+
+  function action(kind, body) {
+    return requireMainReady() || api("/actions/" + kind, body);
+  }
+
   var WPP = {
     version: "4.6.0-simulator",
     isInjected: true,
@@ -434,6 +464,90 @@
           api("/send", { to: jidOf(chatId), media: media }).then(function (record) {
             return sent(record, mediaType(record.media.mimetype));
           })
+        );
+      },
+      getMessageById: function getMessageById(id) {
+        return api("/message", { id: serialized(id) }).then(infoModel);
+      },
+      sendLocationMessage: function sendLocationMessage(chatId, options) {
+        var opts = options || {};
+        var location = {
+          latitude: Number(opts.lat),
+          longitude: Number(opts.lng),
+          name: opts.name || null,
+          address: opts.address || null,
+        };
+        var body = { to: jidOf(chatId), location: location, quotedMsgId: quotedId(opts.quotedMsg) };
+        return (
+          requireMainReady() ||
+          api("/send", body).then(function (record) {
+            return sent(record, "location");
+          })
+        );
+      },
+      sendVCardContactMessage: function sendVCardContactMessage(chatId, contacts, options) {
+        var list = Array.isArray(contacts) ? contacts : [contacts];
+        var cards = list.map(function (contact) {
+          var id = typeof contact === "object" && contact.id ? jidOf(contact.id) : jidOf(contact);
+          return { phone: id.split("@")[0], name: (contact && contact.name) || id.split("@")[0] };
+        });
+        return (
+          requireMainReady() ||
+          api("/send", { to: jidOf(chatId), contacts: cards }).then(function (record) {
+            return sent(record, "vcard");
+          })
+        );
+      },
+      sendCreatePollMessage: function sendCreatePollMessage(chatId, name, choices, options) {
+        var opts = options || {};
+        var poll = {
+          name: String(name),
+          options: choices.slice(),
+          selectableCount: opts.selectableCount === undefined ? 1 : opts.selectableCount,
+        };
+        return (
+          requireMainReady() ||
+          api("/send", { to: jidOf(chatId), poll: poll }).then(function (record) {
+            return sent(record, "poll_creation");
+          })
+        );
+      },
+      sendReactionToMessage: function sendReactionToMessage(messageId, reaction) {
+        var emoji = reaction ? String(reaction) : "";
+        return action("reaction", { messageId: serialized(messageId), emoji: emoji }).then(function () {
+          return { sendMsgResult: "OK" };
+        });
+      },
+      markIsRead: function markIsRead(chatId) {
+        return action("seen", { chatId: jidOf(chatId) }).then(function () {
+          return { wid: wid(jidOf(chatId)), unreadCount: 0 };
+        });
+      },
+      editMessage: function editMessage(msgId, newText, options) {
+        var id = serialized(msgId);
+        return action("edit", { messageId: id, text: String(newText) }).then(function () {
+          return { id: id, ack: 1, sendMsgResult: "OK" };
+        });
+      },
+      deleteMessage: function deleteMessage(chatId, ids, deleteMediaInDevice, revoke) {
+        var list = Array.isArray(ids) ? ids : [ids];
+        var kind = revoke ? "delete" : "delete_for_me";
+        return Promise.all(
+          list.map(function (id) {
+            return action(kind, { messageId: serialized(id), chatId: jidOf(chatId) }).then(function () {
+              return { id: serialized(id), sendMsgResult: "OK", isRevoked: Boolean(revoke), isDeleted: true, isSentByMe: true };
+            });
+          })
+        ).then(function (results) {
+          return Array.isArray(ids) ? results : results[0];
+        });
+      },
+      downloadMedia: function downloadMedia(id) {
+        return fetch("/api/devices/" + deviceId + "/media?id=" + encodeURIComponent(serialized(id))).then(
+          function (response) {
+            if (!response.ok) throw new Error("media not found");
+            return response.blob();
+          }
         );
       },
       markIsComposing: function markIsComposing(chatId, duration) {

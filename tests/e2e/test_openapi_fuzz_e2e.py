@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from devstack.stack import Stack
+from contract.jobs import MediaRef
+from devstack.stack import EVENTS_SECRET, Stack
+from functions import media_links
+from functions.config import Settings
 from tests.e2e.conftest import fresh_stack
 from tests.support.processes import ROOT
 
@@ -37,10 +40,15 @@ request-timeout = 30
 workers = 1
 continue-on-failure = true
 
+
 [checks]
 # The outside world answers with documented gateway errors: a full host (503 NO_SESSION_HOST),
 # an absent AI backend (502 AI_DOWNSTREAM_ERROR) or a QR that did not come (504). A 500 still fails.
 not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502", "503", "504"]
+# 410 is a refusal too: a message the run itself deleted for everyone (MESSAGE_REVOKED).
+negative_data_rejection.expected-statuses = [
+  "400", "401", "403", "404", "405", "406", "409", "410", "415", "422", "428", "429", "5xx"
+]
 
 [generation]
 max-examples = {max_examples}
@@ -65,10 +73,30 @@ parameters = {{ agentId = "{agent}" }}
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409", "422", "429", "5xx"]
 
 [[operations]]
+include-name = "POST /agents/{{agentId}}/reaction"
+headers = {{ Authorization = "Bearer {key}" }}
+parameters = {{ agentId = "{agent}" }}
+# "One emoji" is no JSON Schema pattern (400 for other text).
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
+include-name = "POST /agents/{{agentId}}/poll"
+headers = {{ Authorization = "Bearer {key}" }}
+parameters = {{ agentId = "{agent}" }}
+# selectableCount may not exceed the number of options: no schema can say so (400).
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
 include-tag = "agents"
 headers = {{ Authorization = "Bearer {key}" }}
 parameters = {{ agentId = "{agent}" }}
-checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "429", "5xx"]
+# 410: a message the stateful phase deleted for everyone, looked up again (MESSAGE_REVOKED).
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "410", "422", "429", "5xx"]
+
+[[operations]]
+include-name = "GET /media/{{token}}"
+# A real link (to a real file), as an AI backend gets in its request.
+parameters = {{ token = "{media_token}" }}
 
 [[operations]]
 include-name = "GET /sessions"
@@ -109,15 +137,58 @@ def schemathesis(
             token=TOKEN,
             job_id=job_id,
             max_examples=MAX_EXAMPLES,
+            media_token=media_token(stack),
         )
     )
-    command = [str(SCHEMATHESIS), "--config-file", str(config), "run", f"{stack.api_url}/openapi.json"]
-    command += ["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful", "--no-color", *selection]
+    base = [str(SCHEMATHESIS), "--config-file", str(config), "run", f"{stack.api_url}/openapi.json"]
     # A fixed seed keeps `make test` repeatable (FUZZ_SEED=<n> explores elsewhere). Hypothesis'
     # large_base_example health check is about generation cost, not the API: the recipient
     # pattern's smallest example trips it on some seeds.
-    command += ["--seed", os.environ.get("FUZZ_SEED", "1"), "--suppress-health-check", "large_base_example"]
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=400)
+    common = ["--checks", "all", "--no-color", "--seed", os.environ.get("FUZZ_SEED", "1")]
+    common += ["--suppress-health-check", "large_base_example", *selection]
+    single = subprocess.run(
+        [*base, "--phases", "examples,coverage,fuzzing", *common],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    # Sequences of valid calls (send, then look up, edit, delete). Bad input is the phases
+    # above's job: in sequences schemathesis 4.32 fills a negative case's broken parameter from
+    # a link and still expects a rejection (its issue #2983), so that check is left out here.
+    stateful = subprocess.run(
+        [
+            *base,
+            "--phases",
+            "stateful",
+            "--mode",
+            "positive",
+            *common,
+            "--exclude-checks",
+            "negative_data_rejection",
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    return subprocess.CompletedProcess(
+        single.args,
+        single.returncode or stateful.returncode,
+        single.stdout + "\n" + stateful.stdout,
+        single.stderr + stateful.stderr,
+    )
+
+
+def media_token(stack: Stack) -> str:
+    """Store a file as the host stores inbound media and return the token of its link."""
+    folder = stack.temp_dir / "inbound"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "fuzz-photo.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0 not really a photo")
+    ref = MediaRef(kind="file", path=str(path), filename="photo.jpg", mime_type="image/jpeg", size=20)
+    settings = Settings(events_secret=EVENTS_SECRET, temp_dir=str(stack.temp_dir), port=9)
+    return media_links.link(settings, ref).rsplit("/", 1)[1]
 
 
 def report(run: subprocess.CompletedProcess[str]) -> str:
@@ -153,4 +224,4 @@ def test_session_and_operator_endpoints_conform(stack: Stack, tmp_path: Path):
     assert sent.status_code == 200, sent.text
     run = schemathesis(stack, tmp_path, "--exclude-tag", "agents", job_id=sent.json()["jobId"])
     assert run.returncode == 0, report(run)
-    assert "No issues found" in run.stdout, report(run)  # no failure and no warning
+    assert run.stdout.count("No issues found") == 2, report(run)  # no failure and no warning, either run

@@ -52,7 +52,7 @@ def test_without_a_developer_jid_a_failure_is_counted_and_typing_cleared(make_de
     with app.app_context():
         assert inbound.handle(deps, entry_for(agent_id)) == "failed"
     assert sends(raw, agent_id) == []
-    assert [p["typing"] for _, p in agent_jobs(raw, agent_id)] == [True, False]
+    assert [p.get("typing") for _, p in agent_jobs(raw, agent_id)] == [None, True, False]  # seen first
     assert deps.redis.hget(metrics.COUNTERS_KEY, 'errors_total{code="AI_DOWNSTREAM_ERROR"}') == "1"
 
 
@@ -94,3 +94,12 @@ def test_an_unexpected_error_is_retried_then_alerted(make_deps, raw, pg_url, ai_
     assert "reason: INTERNAL_ERROR: OperationalError after 2 attempts" in alert["text"].splitlines()
     names = [(name, p.get("typing")) for name, p in agent_jobs(raw, agent_id)]
     assert names.count((jobs.JobName.TYPING, False)) >= 1
+
+
+def test_with_mark_seen_on_reply_off_the_chat_is_not_marked_read(make_deps, raw, ai_backend):
+    app, deps = make_deps(developer_jid=None, mark_seen_on_reply=False)
+    agent_id, _ = new_agent(deps.settings, ai_backend.url)
+    ai_backend.behave(agent_id, status=502)
+    with app.app_context():
+        inbound.handle(deps, entry_for(agent_id))
+    assert [name for name, _ in agent_jobs(raw, agent_id)] == [jobs.JobName.TYPING, jobs.JobName.TYPING]

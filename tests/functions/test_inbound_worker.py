@@ -98,13 +98,13 @@ def test_a_direct_message_is_answered_with_the_ai_reply(api, raw, ai_backend, ag
     msg = message("Halo, ada promo?", sender="6281234567890@c.us")
     # when
     post_message(api, agent_id, msg)
-    # then the reply goes back to the chat, between typing on and typing off
+    # then the chat is marked read, and the reply goes back to it between typing on and off
     wait_for_sends(raw, agent_id, 1)
-    wait_until(lambda: len(agent_jobs(raw, agent_id)) == 3, 5, message="typing off queued")
+    wait_until(lambda: len(agent_jobs(raw, agent_id)) == 4, 5, message="typing off queued")
     names = [name for name, _ in agent_jobs(raw, agent_id)]
-    assert names == [jobs.JobName.TYPING, jobs.JobName.SEND_TEXT, jobs.JobName.TYPING]
-    typing_on, reply, typing_off = (payload for _, payload in agent_jobs(raw, agent_id))
-    assert typing_on["chatId"] == typing_off["chatId"] == "6281234567890@c.us"
+    assert names == [jobs.JobName.MARK_SEEN, jobs.JobName.TYPING, jobs.JobName.SEND_TEXT, jobs.JobName.TYPING]
+    seen, typing_on, reply, typing_off = (payload for _, payload in agent_jobs(raw, agent_id))
+    assert seen["chatId"] == typing_on["chatId"] == typing_off["chatId"] == "6281234567890@c.us"
     assert (typing_on["typing"], typing_off["typing"]) == (True, False)
     assert reply["to"] == "6281234567890@c.us"
     assert reply["text"] == "Echo: Halo, ada promo?"
@@ -173,8 +173,8 @@ def test_an_empty_ai_reply_sends_nothing_but_clears_typing(api, raw, ai_backend,
     agent_id, _ = agent
     ai_backend.behave(agent_id, reply="")
     post_message(api, agent_id, message("say nothing"))
-    wait_until(lambda: len(agent_jobs(raw, agent_id)) == 2, 10, message="typing on and off")
-    assert [(p["typing"]) for _, p in agent_jobs(raw, agent_id)] == [True, False]
+    wait_until(lambda: len(agent_jobs(raw, agent_id)) == 3, 10, message="seen, typing on and off")
+    assert [p.get("typing") for _, p in agent_jobs(raw, agent_id)] == [None, True, False]
     assert sends(raw, agent_id) == []
 
 

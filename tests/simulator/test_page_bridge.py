@@ -333,6 +333,10 @@ def test_inbound_messages_of_each_kind_carry_the_right_flags(page: BridgePage, c
         "botId": me,
         "botLid": page.wait_event("ready")["lid"],
         "quotedMessageId": None,
+        "mimetype": None,
+        "filename": None,
+        "size": None,
+        "location": None,
     }
     assert got["direct"]["timestamp"] > 1_700_000_000
     assert flags(got["group"]) == (True, False, False, False, False)

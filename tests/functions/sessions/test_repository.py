@@ -186,7 +186,7 @@ def test_migrations_are_idempotent(empty_database):
     inspector = sa.inspect(engine)
     assert {"whatsapp_user", "api_keys", "alembic_version"} <= set(inspector.get_table_names())
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     unique = [ix for ix in inspector.get_indexes("whatsapp_user") if ix["column_names"] == ["agent_id"]]
     assert unique and unique[0]["unique"]
     engine.dispose()

@@ -54,6 +54,7 @@ module "secrets" {
   }
   # Production settings refuse the development EVENTS_SECRET, so every role carries it.
   runtime_roles = {
+    api          = ["DATABASE_URL", "REDIS_URL", "EVENTS_SECRET", "ADMIN_TOKEN"]
     worker       = ["DATABASE_URL", "REDIS_URL", "EVENTS_SECRET"]
     session_host = ["REDIS_URL", "EVENTS_SECRET"]
   }
@@ -118,7 +119,7 @@ module "api" {
   artifact_key       = module.artifacts.lambda_s3_key
   source_code_hash   = module.artifacts.lambda_source_code_hash
   environment        = local.common_environment
-  secret_environment = module.secrets.runtime_environment
+  runtime_secret_arn = module.secrets.runtime_secret_arns["api"]
   vpc_id             = module.network.vpc_id
   subnet_ids         = module.network.private_subnet_ids
   media_bucket_arns  = [module.media.bucket_arn]

@@ -15,10 +15,27 @@ locals {
       # Stopping a session has the same budget as a send: both must answer before the timeout.
       STOP_WAIT_SECONDS  = tostring(var.send_wait_seconds)
       AI_TIMEOUT_SECONDS = tostring(var.ai_timeout_seconds)
+      # Secrets are read from here at cold start (and again after SECRETS_TTL_SECONDS), never
+      # put in the environment: a rotation needs no redeploy.
+      SECRETS_ARN         = var.runtime_secret_arn
+      SECRETS_TTL_SECONDS = tostring(var.secrets_ttl_seconds)
     },
     var.environment,
-    var.secret_environment,
   )
+}
+
+resource "aws_iam_role_policy" "runtime_secret" {
+  name = "runtime-secret"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "ReadRuntimeSecret"
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = var.runtime_secret_arn
+    }]
+  })
 }
 
 resource "aws_cloudwatch_log_group" "function" {

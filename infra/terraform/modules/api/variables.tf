@@ -112,10 +112,20 @@ variable "environment" {
   default     = {}
 }
 
-variable "secret_environment" {
-  type        = map(string)
-  description = "Secret environment variables (EVENTS_SECRET, ADMIN_TOKEN, DATABASE_URL, REDIS_URL) from the secrets module."
-  sensitive   = true
+variable "runtime_secret_arn" {
+  type        = string
+  description = "ARN of the JSON secret (EVENTS_SECRET, ADMIN_TOKEN, DATABASE_URL, REDIS_URL) the function reads at run time."
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:secretsmanager:", var.runtime_secret_arn))
+    error_message = "runtime_secret_arn must be a Secrets Manager ARN."
+  }
+}
+
+variable "secrets_ttl_seconds" {
+  type        = number
+  description = "How long the function uses the secret's values before reading it again (a rotation shows within this)."
+  default     = 300
 }
 
 variable "kms_key_arn" {

@@ -42,7 +42,7 @@ variables {
   vpc_id             = "vpc-0123456789abcdef0"
   subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
   environment        = { AI_BACKEND_URL = "https://ai.example.com" }
-  secret_environment = { EVENTS_SECRET = "s3cr3t-from-the-secrets-module", REDIS_URL = "rediss://:t@redis:6379/0" }
+  runtime_secret_arn = "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:wagw/api/environment"
   media_bucket_arns  = ["arn:aws:s3:::media"]
 }
 
@@ -65,8 +65,16 @@ run "lambda_answers_before_api_gateway_gives_up" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["EVENTS_SECRET"] == "s3cr3t-from-the-secrets-module"
-    error_message = "secret environment must reach the function"
+    condition = (
+      aws_lambda_function.this.environment[0].variables["SECRETS_ARN"] == "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:wagw/api/environment" &&
+      length(setintersection(keys(aws_lambda_function.this.environment[0].variables), ["EVENTS_SECRET", "ADMIN_TOKEN", "DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET"])) == 0
+    )
+    error_message = "the function reads its secrets from Secrets Manager at run time; none may be in its environment"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.runtime_secret.policy).Statement[0].Resource == "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:wagw/api/environment"
+    error_message = "the function may read exactly its runtime secret"
   }
 
   assert {
