@@ -115,6 +115,12 @@ class MediaRef(WireModel):
     size: int
 
 
+def media_kind(mime_type: str) -> str:
+    """Return the WhatsApp message type a file of this MIME type is sent as."""
+    major = mime_type.split("/", 1)[0]
+    return major if major in ("image", "video", "audio") else "document"
+
+
 class SendMedia(JobPayload):
     """Send a media file with an optional caption."""
 

@@ -153,8 +153,7 @@ _KIND_OF: dict[type[jobs.JobPayload], str] = {
 def _record_pending(agent_id: str, job_id: str, payload: jobs.JobPayload) -> None:
     """Start the message's status record (`GET /agents/{id}/messages/{jobId}` answers pending)."""
     if isinstance(payload, jobs.SendMedia):
-        major = payload.media.mime_type.split("/")[0]
-        kind = major if major in ("image", "video", "audio") else "document"
+        kind = jobs.media_kind(payload.media.mime_type)
     else:
         kind = _KIND_OF.get(type(payload))
     if kind is None:

@@ -129,12 +129,9 @@ def send_media(data: dict[str, Any]) -> dict[str, Any]:
     data_url = f"data:{ref.mime_type};base64,{base64.b64encode(_media_bytes(ref)).decode()}"
     options = {"filename": ref.filename, "mimetype": ref.mime_type, "caption": payload.caption}
     reply = lane.session.command("sendMedia", normalize_jid(payload.to), data_url, options, timeout=120)
-    return _sent(payload.agent_id, reply, chat_id=normalize_jid(payload.to), kind=_media_kind(ref.mime_type))
-
-
-def _media_kind(mime_type: str) -> str:
-    kind = mime_type.split("/")[0]
-    return kind if kind in ("image", "video", "audio") else "document"
+    return _sent(
+        payload.agent_id, reply, chat_id=normalize_jid(payload.to), kind=jobs.media_kind(ref.mime_type)
+    )
 
 
 def _connected_lane(payload: jobs.JobPayload) -> AgentLane:
