@@ -71,6 +71,14 @@ def destroy(data: dict[str, Any]) -> dict[str, Any]:
     return _lane(payload.agent_id).destroy(payload.delete_auth)
 
 
+def _connected_lane(payload: jobs.JobPayload) -> AgentLane:
+    """Wait for the job's rate-limit slot, then return its agent's lane once connected."""
+    _wait_for_slot(payload)
+    lane = _lane(payload.agent_id)
+    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
+    return lane
+
+
 def _sent(agent_id: str, reply: Any, *, chat_id: str, kind: str) -> dict[str, Any]:
     if not isinstance(reply, dict) or not reply.get("id"):
         raise JobRefused(f"the page did not confirm the send: {reply!r}", FailureCode.SEND_FAILED)
@@ -98,9 +106,7 @@ def _sent(agent_id: str, reply: Any, *, chat_id: str, kind: str) -> dict[str, An
 def send_text(data: dict[str, Any]) -> dict[str, Any]:
     """Send a text message (optionally quoting another one)."""
     payload = jobs.SendText.from_wire(data)
-    _wait_for_slot(payload)
-    lane = _lane(payload.agent_id)
-    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
+    lane = _connected_lane(payload)
     reply = lane.session.command(
         "sendText", normalize_jid(payload.to), payload.text, payload.quoted_message_id
     )
@@ -122,9 +128,7 @@ def _media_bytes(ref: jobs.MediaRef) -> bytes:
 def send_media(data: dict[str, Any]) -> dict[str, Any]:
     """Send a media file the functions stored, with its caption."""
     payload = jobs.SendMedia.from_wire(data)
-    _wait_for_slot(payload)
-    lane = _lane(payload.agent_id)
-    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
+    lane = _connected_lane(payload)
     ref = payload.media
     data_url = f"data:{ref.mime_type};base64,{base64.b64encode(_media_bytes(ref)).decode()}"
     options = {"filename": ref.filename, "mimetype": ref.mime_type, "caption": payload.caption}
@@ -132,13 +136,6 @@ def send_media(data: dict[str, Any]) -> dict[str, Any]:
     return _sent(
         payload.agent_id, reply, chat_id=normalize_jid(payload.to), kind=jobs.media_kind(ref.mime_type)
     )
-
-
-def _connected_lane(payload: jobs.JobPayload) -> AgentLane:
-    _wait_for_slot(payload)
-    lane = _lane(payload.agent_id)
-    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
-    return lane
 
 
 def send_location(data: dict[str, Any]) -> dict[str, Any]:
@@ -237,9 +234,7 @@ def download_media(data: dict[str, Any]) -> dict[str, Any]:
 def typing(data: dict[str, Any]) -> bool:
     """Show or clear "typing…" in a chat."""
     payload = jobs.SetTyping.from_wire(data)
-    _wait_for_slot(payload)
-    lane = _lane(payload.agent_id)
-    lane.require({SessionState.CONNECTED}, lane.ctx.settings.send_ready_wait_seconds)
+    lane = _connected_lane(payload)
     return bool(lane.session.command("setTyping", normalize_jid(payload.chat_id), payload.typing))
 
 
