@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     webhook_sweep_seconds: float = Field(
         1.0, gt=0, description="How often each worker looks for webhook deliveries due for a retry."
     )
+    cloudwatch_namespace: str = Field(
+        "", description="CloudWatch namespace the workers publish deployment gauges to (empty = none)."
+    )
+    metrics_publish_seconds: float = Field(60.0, gt=0, description="Interval of CloudWatch publishing.")
     log_level: LogLevel = Field("INFO", description="Log level of every process.")
 
     @field_validator("database_url")

@@ -22,7 +22,7 @@ import redis
 from flask import Flask, current_app, has_app_context
 from rq import Queue, SimpleWorker
 
-from contract import jobs, keys, logs
+from contract import cloudwatch, jobs, keys, logs
 from functions import inbound
 from functions.app import create_app
 from functions.mailbox import Chat
@@ -137,6 +137,12 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
             return
 
 
+def publish_gauges(deps: inbound.Deps, publisher: cloudwatch.Publisher) -> bool:
+    """Publish the deployment-wide gauges (queue depth, failed jobs, error totals, live hosts)."""
+    ttl = deps.settings.host_ttl_seconds
+    return publisher.put(cloudwatch.deployment_gauges(deps.redis, deps.rq_redis, time.time(), ttl))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one inbound worker until SIGTERM (a second SIGTERM stops at once)."""
     parser = argparse.ArgumentParser(
@@ -159,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         sweeper = threading.Thread(target=_sweep_forever, args=(app, stop), name="sweeper", daemon=True)
         sweeper.start()
+        if deps.settings.cloudwatch_namespace:
+            publisher = cloudwatch.Publisher(deps.settings.cloudwatch_namespace, counters=deps.redis)
+            interval = deps.settings.metrics_publish_seconds
+            cloudwatch.every(interval, stop, lambda: publish_gauges(deps, publisher), "gauges")
         names = [name.strip() for name in args.queues.split(",") if name.strip()]
         queues = [Queue(name, connection=deps.rq_redis, serializer=jobs.SERIALIZER) for name in names]
         worker = SimpleWorker(

@@ -79,6 +79,22 @@ class HostSettings(BaseSettings):
     temp_max_age_hours: float = Field(24.0, gt=0, description="Age after which TEMP_DIR files are deleted.")
     temp_cleanup_minutes: float = Field(30.0, gt=0, description="Interval of the TEMP_DIR cleanup.")
     media_bucket: str | None = Field(None, description="S3 bucket the functions store media in (optional).")
+    cloudwatch_namespace: str = Field(
+        "", description="CloudWatch namespace for SessionsPerHost (empty = not published)."
+    )
+    autoscaling_group_name: str = Field(
+        "", description="Auto Scaling group of this host: the metric's dimension, scale-in protection."
+    )
+    scale_in_protection: bool = Field(
+        False, description="Protect this instance (HOST_ID) from scale-in while it runs sessions."
+    )
+    metrics_publish_seconds: float = Field(60.0, gt=0, description="Interval of CloudWatch publishing.")
+
+    @model_validator(mode="after")
+    def _protection_needs_a_group(self) -> HostSettings:
+        if self.scale_in_protection and not self.autoscaling_group_name:
+            raise ValueError("SCALE_IN_PROTECTION needs AUTOSCALING_GROUP_NAME")
+        return self
 
     @field_validator("wa_web_url", "events_url")
     @classmethod

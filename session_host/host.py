@@ -12,7 +12,7 @@ from rq.exceptions import DequeueTimeout, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
 
-from contract import keys, logs, reconnects
+from contract import cloudwatch, keys, logs, reconnects
 from contract.events import EventType, SessionEvent
 from contract.failures import FailureCode, JobFailure
 from contract.hosts import HostRegistry
@@ -26,6 +26,7 @@ from session_host.engines import session_factory
 from session_host.failures import CodedError, classify
 from session_host.lanes import AgentLane, LaneContext, LaneWorker, record_failure
 from session_host.outbox import EventOutbox
+from session_host.scaling import ScalingReporter
 
 log = logs.get_logger(__name__)
 
@@ -105,6 +106,13 @@ class SessionHost:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        scaling = ScalingReporter(self.settings, self.sessions_running, counters=self.redis)
+        if scaling.enabled:
+            self._threads.append(
+                cloudwatch.every(
+                    self.settings.metrics_publish_seconds, self.stopping, scaling.tick, "scaling"
+                )
+            )
         log.info("session host started", hostId=self.host_id, capacity=self.settings.max_sessions)
 
     def _register(self) -> None:
@@ -186,6 +194,11 @@ class SessionHost:
                 lane.submit(*job)
             self.lanes[agent_id] = lane
         lane.start(restore=restore)
+
+    def sessions_running(self) -> int:
+        """Return how many sessions (lanes not finished) this host runs."""
+        with self._lock:
+            return sum(1 for lane in self.lanes.values() if not lane.finished)
 
     def snapshot(self) -> list[tuple[str, str, int]]:
         """Return (agent, state, Chrome PSS bytes) for each session, for /metrics."""

@@ -13,8 +13,9 @@ import redis
 from contract import jobs
 from contract.hosts import HOSTS_KEY, HostRegistry
 from contract.live import LiveStateStore, SessionState
-from devstack.process import Process, free_port, wait_until
+from devstack.process import PYTHON, Process, free_port, wait_until
 from devstack.stack import Stack
+from tests.support.aws import auto_scaling_group, aws_env, latest, moto_server, protected
 
 pytestmark = pytest.mark.e2e
 
@@ -99,3 +100,40 @@ def test_a_second_sigterm_stops_at_once(services) -> None:
     wait_until(lambda: not host.alive(), 10, message="host exited")
     assert host.stop() == 1
     wait_until(lambda: _gone(tree), 10, message="every Chrome ended")
+
+
+def test_a_host_with_sessions_publishes_them_and_protects_its_instance(services) -> None:
+    stack, redis_url, run_dir = services
+    with moto_server() as moto_url:
+        instance = auto_scaling_group(moto_url, "session-hosts")
+        env = {
+            **stack.host_env(
+                instance,
+                events_url=f"http://127.0.0.1:{free_port()}",
+                cloudwatch_namespace="WAGW/daemon",
+                autoscaling_group_name="session-hosts",
+                scale_in_protection=True,
+                metrics_publish_seconds=0.3,
+            ),
+            **aws_env(moto_url),
+        }
+        host = Process("host-scaling", [PYTHON, "-m", "session_host"], env=env, log_dir=run_dir)
+        try:
+            group = {"AutoScalingGroupName": "session-hosts"}
+            wait_until(
+                lambda: latest(moto_url, "WAGW/daemon", "SessionsPerHost", group) == 0,
+                30,
+                message="0 published",
+            )
+            assert protected(moto_url, instance) is False
+
+            raw = redis.Redis.from_url(redis_url)
+            jobs.enqueue(
+                raw, jobs.JobName.ENSURE, jobs.EnsureSession(agent_id="agent-scaled"), host_id=instance
+            )
+            wait_until(lambda: protected(moto_url, instance), 30, message="protected while it runs a session")
+            assert latest(moto_url, "WAGW/daemon", "SessionsPerHost", group) == 1
+        finally:
+            host.signal(signal.SIGTERM)
+            wait_until(lambda: not host.alive(), 60, message="host exited")
+            assert host.stop() == 0, host.log()[-2000:]
