@@ -2,7 +2,8 @@
 # Redis on ElastiCache, PostgreSQL on RDS, media on S3, WhatsApp auth on EFS.
 
 locals {
-  name = "wagw-${var.environment}"
+  name              = "wagw-${var.environment}"
+  metrics_namespace = "WAGW/${local.name}"
   tags = merge(
     { Project = "whatsapp-agent-gateway", Environment = var.environment, ManagedBy = "terraform" },
     var.tags,
@@ -141,8 +142,11 @@ module "worker" {
   environment        = local.common_environment
   media_bucket_arns  = [module.media.bucket_arn]
 
-  worker_count  = var.worker_count
-  instance_type = var.worker_instance_type
+  worker_count              = var.worker_count
+  max_worker_count          = var.max_worker_count
+  backlog_per_worker_target = var.backlog_per_worker_target
+  metrics_namespace         = local.metrics_namespace
+  instance_type             = var.worker_instance_type
 }
 
 module "session_hosts" {
@@ -158,7 +162,23 @@ module "session_hosts" {
   environment        = { LOG_LEVEL = var.log_level, MEDIA_BUCKET = module.media.bucket_name }
   media_bucket_arns  = [module.media.bucket_arn]
 
-  host_count    = var.session_host_count
-  instance_type = var.session_host_instance_type
-  max_sessions  = var.max_sessions_per_host
+  host_count               = var.session_host_count
+  max_host_count           = var.max_session_host_count
+  sessions_per_host_target = var.sessions_per_host_target
+  metrics_namespace        = local.metrics_namespace
+  instance_type            = var.session_host_instance_type
+  max_sessions             = var.max_sessions_per_host
+}
+
+module "observability" {
+  source = "../../modules/observability"
+
+  name                       = local.name
+  alarm_email                = var.alarm_email
+  metrics_namespace          = local.metrics_namespace
+  lambda_function_name       = module.api.function_name
+  api_id                     = module.api.api_id
+  session_host_group_name    = module.session_hosts.autoscaling_group_name
+  redis_replication_group_id = module.redis.replication_group_id
+  redis_node_count           = var.redis_replicas + 1
 }

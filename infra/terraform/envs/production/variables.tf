@@ -192,3 +192,33 @@ variable "tags" {
   description = "Extra tags on every resource."
   default     = {}
 }
+
+variable "alarm_email" {
+  type        = string
+  description = "Address the alarm topic emails (confirm the subscription once); empty = subscribe other tools to the topic yourself."
+  default     = ""
+}
+
+variable "max_session_host_count" {
+  type        = number
+  description = "Most session hosts the SessionsPerHost target tracking may run (null = session_host_count + 1)."
+  default     = null
+}
+
+variable "sessions_per_host_target" {
+  type        = number
+  description = "Average sessions per host to scale toward (null = 70% of max_sessions_per_host)."
+  default     = null
+}
+
+variable "max_worker_count" {
+  type        = number
+  description = "Most inbound workers the backlog target tracking may run (null = worker_count + 1)."
+  default     = null
+}
+
+variable "backlog_per_worker_target" {
+  type        = number
+  description = "Inbound jobs waiting per worker to scale toward."
+  default     = 20
+}

@@ -27,3 +27,8 @@ output "role_name" {
   description = "IAM role of the function, for extra policies."
   value       = aws_iam_role.this.name
 }
+
+output "api_id" {
+  description = "Id of the HTTP API (the ApiId dimension of its CloudWatch metrics)."
+  value       = aws_apigatewayv2_api.this.id
+}

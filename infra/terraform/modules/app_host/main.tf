@@ -29,13 +29,20 @@ locals {
   lifecycle_hook = "${var.name}-drain"
   asg_arn        = "arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}"
 
+  environment = merge(
+    var.environment,
+    var.metrics_namespace == "" ? {} : { CLOUDWATCH_NAMESPACE = var.metrics_namespace },
+    var.scale_in_protection ? { SCALE_IN_PROTECTION = "true" } : {},
+    var.metrics_namespace != "" || var.scale_in_protection ? { AUTOSCALING_GROUP_NAME = var.name } : {},
+  )
+
   user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
     region             = data.aws_region.current.name
     service_name       = var.service_name
     command            = join(" ", var.command)
     pre_start_command  = join(" ", var.pre_start_command)
     packages           = join(" ", concat(["python3", "python3-venv", "python3-boto3", "curl", "ca-certificates", "nfs-common"], var.extra_packages))
-    environment_json   = jsonencode(var.environment)
+    environment_json   = jsonencode(local.environment)
     runtime_secret_arn = var.runtime_secret_arn
     artifact_bucket    = var.artifact_bucket
     artifact_key       = var.artifact_key
@@ -123,6 +130,19 @@ resource "aws_iam_role_policy" "this" {
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
         Resource = "${aws_cloudwatch_log_group.this[0].arn}:*"
       }] : [],
+      var.metrics_namespace == "" ? [] : [{
+        Sid       = "PublishMetrics"
+        Effect    = "Allow"
+        Action    = ["cloudwatch:PutMetricData"]
+        Resource  = "*" # PutMetricData has no resource type; the condition scopes it
+        Condition = { StringEquals = { "cloudwatch:namespace" = var.metrics_namespace } }
+      }],
+      var.scale_in_protection ? [{
+        Sid      = "ProtectSelf"
+        Effect   = "Allow"
+        Action   = ["autoscaling:SetInstanceProtection"]
+        Resource = local.asg_arn
+      }] : [],
       length(var.media_bucket_arns) == 0 ? [] : [{
         Sid      = "Media"
         Effect   = "Allow"
@@ -198,6 +218,8 @@ resource "aws_autoscaling_group" "this" {
   health_check_grace_period = 600
   default_instance_warmup   = 300
   termination_policies      = ["OldestLaunchTemplate", "OldestInstance"]
+  # GroupInServiceInstances feeds the silent-host alarm; group metrics cost nothing.
+  enabled_metrics = ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances"]
 
   launch_template {
     id      = aws_launch_template.this.id
@@ -219,6 +241,8 @@ resource "aws_autoscaling_group" "this" {
     preferences {
       min_healthy_percentage = 50
       instance_warmup        = 300
+      # Hosts protect themselves while they run sessions; a release still replaces them (draining first).
+      scale_in_protected_instances = "Refresh"
     }
   }
 
@@ -233,9 +257,46 @@ resource "aws_autoscaling_group" "this" {
   }
 
   lifecycle {
+    # Scaling policies move the desired capacity; a plan must not put it back.
+    ignore_changes = [desired_capacity]
+
     precondition {
       condition     = var.min_size <= var.desired_capacity && var.desired_capacity <= var.max_size
       error_message = "Need min_size <= desired_capacity <= max_size."
+    }
+  }
+}
+
+resource "aws_autoscaling_policy" "target_tracking" {
+  count = var.target_tracking == null ? 0 : 1
+
+  name                   = "${var.name}-${lower(var.target_tracking.metric_name)}"
+  autoscaling_group_name = aws_autoscaling_group.this.name
+  policy_type            = "TargetTrackingScaling"
+
+  target_tracking_configuration {
+    target_value = var.target_tracking.target_value
+
+    customized_metric_specification {
+      namespace   = var.metrics_namespace
+      metric_name = var.target_tracking.metric_name
+      statistic   = var.target_tracking.statistic
+
+      dynamic "metric_dimension" {
+        for_each = var.target_tracking.group_dimension ? [var.name] : []
+
+        content {
+          name  = "AutoScalingGroupName"
+          value = metric_dimension.value
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.metrics_namespace != ""
+      error_message = "target_tracking reads a metric the process publishes: set metrics_namespace."
     }
   }
 }

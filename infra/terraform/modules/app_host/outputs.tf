@@ -22,3 +22,8 @@ output "launch_template_id" {
   description = "Launch template of the instances."
   value       = aws_launch_template.this.id
 }
+
+output "scaling_policy_arn" {
+  description = "ARN of the target-tracking policy, or null for a fixed-size group."
+  value       = one(aws_autoscaling_policy.target_tracking[*].arn)
+}

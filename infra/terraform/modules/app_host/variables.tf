@@ -200,3 +200,31 @@ variable "tags" {
   description = "Tags added to every resource and propagated to the instances."
   default     = {}
 }
+
+variable "metrics_namespace" {
+  type        = string
+  description = "CloudWatch namespace the process publishes to (CLOUDWATCH_NAMESPACE); empty = none."
+  default     = ""
+}
+
+variable "scale_in_protection" {
+  type        = bool
+  description = "Let the process protect its own instance from scale-in while it has work (session hosts)."
+  default     = false
+}
+
+variable "target_tracking" {
+  type = object({
+    metric_name     = string
+    statistic       = string
+    target_value    = number
+    group_dimension = bool
+  })
+  description = "Target-tracking policy on a metric of metrics_namespace (group_dimension: the metric carries AutoScalingGroupName); null = fixed size."
+  default     = null
+
+  validation {
+    condition     = var.target_tracking == null || try(contains(["Average", "Maximum", "Minimum", "Sum"], var.target_tracking.statistic) && var.target_tracking.target_value > 0, false)
+    error_message = "target_tracking needs a statistic of Average, Maximum, Minimum or Sum and a positive target_value."
+  }
+}

@@ -77,7 +77,18 @@ module "host" {
   root_volume_gb   = 30
   min_size         = var.host_count
   desired_capacity = var.host_count
-  max_size         = var.host_count + 1
+  max_size         = max(coalesce(var.max_host_count, var.host_count + 1), var.host_count + 1)
+
+  # Scale out on the average sessions per host; a host running sessions is protected from
+  # scale-in (session_host/scaling.py), so scale-in removes empty hosts only.
+  metrics_namespace   = var.metrics_namespace
+  scale_in_protection = var.metrics_namespace != "" && var.scale_in_protection
+  target_tracking = var.metrics_namespace == "" ? null : {
+    metric_name     = "SessionsPerHost"
+    statistic       = "Average"
+    target_value    = coalesce(var.sessions_per_host_target, ceil(var.max_sessions * 0.7))
+    group_dimension = true
+  }
 
   # The mount target addresses exist only once the targets do; using them orders the boot after.
   efs_dns_name   = aws_efs_mount_target.auth[0].dns_name

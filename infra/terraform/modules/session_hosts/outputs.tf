@@ -17,3 +17,8 @@ output "role_name" {
   description = "IAM role of the session hosts."
   value       = module.host.role_name
 }
+
+output "scaling_policy_arn" {
+  description = "Target-tracking policy on SessionsPerHost, or null."
+  value       = module.host.scaling_policy_arn
+}

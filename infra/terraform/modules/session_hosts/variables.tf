@@ -116,3 +116,27 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "metrics_namespace" {
+  type        = string
+  description = "CloudWatch namespace for SessionsPerHost; empty = no metric and a fixed-size group."
+  default     = ""
+}
+
+variable "max_host_count" {
+  type        = number
+  description = "Most session hosts scaling may run (null = host_count + 1, the refresh spare)."
+  default     = null
+}
+
+variable "sessions_per_host_target" {
+  type        = number
+  description = "Average sessions per host the group scales toward (null = 70% of max_sessions)."
+  default     = null
+}
+
+variable "scale_in_protection" {
+  type        = bool
+  description = "Hosts protect their instance from scale-in while they run sessions (with metrics_namespace)."
+  default     = true
+}

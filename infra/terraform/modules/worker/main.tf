@@ -22,7 +22,16 @@ module "host" {
   ami_id           = var.ami_id
   min_size         = var.worker_count
   desired_capacity = var.worker_count
-  max_size         = var.worker_count + 1
+  max_size         = max(coalesce(var.max_worker_count, var.worker_count + 1), var.worker_count + 1)
+
+  # The workers publish the deployment gauges; the group follows inbound jobs waiting per worker.
+  metrics_namespace = var.metrics_namespace
+  target_tracking = var.metrics_namespace == "" ? null : {
+    metric_name     = "InboundBacklogPerWorker"
+    statistic       = "Maximum"
+    target_value    = var.backlog_per_worker_target
+    group_dimension = false
+  }
 
   drain_timeout_seconds = var.drain_timeout_seconds
   media_bucket_arns     = var.media_bucket_arns

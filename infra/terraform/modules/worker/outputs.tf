@@ -12,3 +12,8 @@ output "role_name" {
   description = "IAM role of the workers."
   value       = module.host.role_name
 }
+
+output "scaling_policy_arn" {
+  description = "Target-tracking policy on InboundBacklogPerWorker, or null."
+  value       = module.host.scaling_policy_arn
+}

@@ -90,3 +90,21 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "metrics_namespace" {
+  type        = string
+  description = "CloudWatch namespace the workers publish the deployment gauges to; empty = none and a fixed-size group."
+  default     = ""
+}
+
+variable "max_worker_count" {
+  type        = number
+  description = "Most workers scaling may run (null = worker_count + 1, the refresh spare)."
+  default     = null
+}
+
+variable "backlog_per_worker_target" {
+  type        = number
+  description = "Inbound jobs waiting per worker the group scales toward."
+  default     = 20
+}

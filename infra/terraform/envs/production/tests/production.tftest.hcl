@@ -78,6 +78,24 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:ap-southeast-3:123456789012:wagw-production-alarms"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:ap-southeast-3:123456789012:key/mock"
+    }
+  }
+
+  mock_resource "aws_autoscaling_policy" {
+    defaults = {
+      arn = "arn:aws:autoscaling:ap-southeast-3:123456789012:scalingPolicy:mock"
+    }
+  }
+
   mock_data "aws_secretsmanager_random_password" {
     defaults = {
       random_password = "MockedGeneratedSecretValue0123456789abcdefABCDEF"
@@ -107,4 +125,15 @@ run "production_applies" {
     condition     = startswith(output.admin_token_secret_arn, "arn:aws:secretsmanager:")
     error_message = "the ADMIN_TOKEN secret must be an output"
   }
+
+  assert {
+    condition     = length(module.observability.alarm_names) == 9 && startswith(module.observability.topic_arn, "arn:")
+    error_message = "Production has every alarm (two Redis nodes with the default replica) on one topic."
+  }
+
+  assert {
+    condition     = module.session_hosts.scaling_policy_arn != null && module.worker.scaling_policy_arn != null
+    error_message = "Production scales its session hosts and its workers."
+  }
 }
+

@@ -113,3 +113,76 @@ run "inconsistent_sizes_are_refused" {
 
   expect_failures = [aws_autoscaling_group.this]
 }
+
+run "a_fixed_group_has_no_policy_and_publishes_nothing" {
+  command = plan
+
+  assert {
+    condition     = length(aws_autoscaling_policy.target_tracking) == 0 && !strcontains(jsonencode(aws_iam_role_policy.this.policy), "PutMetricData")
+    error_message = "Without metrics_namespace there is neither a scaling policy nor a metrics permission."
+  }
+
+  assert {
+    condition     = contains(aws_autoscaling_group.this.enabled_metrics, "GroupInServiceInstances")
+    error_message = "GroupInServiceInstances is enabled for the silent-host alarm."
+  }
+}
+
+run "hosts_scale_on_their_sessions_and_protect_themselves" {
+  command = apply
+
+  variables {
+    metrics_namespace   = "WAGW/test"
+    scale_in_protection = true
+    target_tracking     = { metric_name = "SessionsPerHost", statistic = "Average", target_value = 14, group_dimension = true }
+  }
+
+  assert {
+    condition = (
+      aws_autoscaling_policy.target_tracking[0].policy_type == "TargetTrackingScaling" &&
+      aws_autoscaling_policy.target_tracking[0].target_tracking_configuration[0].target_value == 14 &&
+      aws_autoscaling_policy.target_tracking[0].target_tracking_configuration[0].customized_metric_specification[0].metric_name == "SessionsPerHost" &&
+      aws_autoscaling_policy.target_tracking[0].target_tracking_configuration[0].customized_metric_specification[0].namespace == "WAGW/test" &&
+      aws_autoscaling_policy.target_tracking[0].target_tracking_configuration[0].customized_metric_specification[0].statistic == "Average"
+    )
+    error_message = "Target tracking on the average SessionsPerHost in the gateway namespace."
+  }
+
+  assert {
+    condition     = one(aws_autoscaling_policy.target_tracking[0].target_tracking_configuration[0].customized_metric_specification[0].metric_dimension).value == "wagw-test-session-host"
+    error_message = "The metric is read for this group (the dimension the hosts publish)."
+  }
+
+  assert {
+    condition = (
+      strcontains(local.user_data, "\"SCALE_IN_PROTECTION\":\"true\"") &&
+      strcontains(local.user_data, "\"AUTOSCALING_GROUP_NAME\":\"wagw-test-session-host\"") &&
+      strcontains(local.user_data, "\"CLOUDWATCH_NAMESPACE\":\"WAGW/test\"")
+    )
+    error_message = "The process is told its namespace, group and to protect itself."
+  }
+
+  assert {
+    condition = (
+      strcontains(aws_iam_role_policy.this.policy, "autoscaling:SetInstanceProtection") &&
+      strcontains(aws_iam_role_policy.this.policy, "cloudwatch:PutMetricData") &&
+      strcontains(aws_iam_role_policy.this.policy, "\"cloudwatch:namespace\":\"WAGW/test\"")
+    )
+    error_message = "The role may protect its own group's instances and publish into its namespace only."
+  }
+
+  assert {
+    condition     = aws_autoscaling_group.this.instance_refresh[0].preferences[0].scale_in_protected_instances == "Refresh"
+    error_message = "A release still replaces protected hosts (each drains through the hook)."
+  }
+}
+
+run "scaling_without_a_namespace_is_refused" {
+  command = plan
+
+  variables {
+    target_tracking = { metric_name = "SessionsPerHost", statistic = "Average", target_value = 14, group_dimension = true }
+  }
+
+  expect_failures = [aws_autoscaling_policy.target_tracking]
+}
