@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["STARTED_AT"] = time.time()
     app.json.sort_keys = False
-    db.init_app(app, settings.database_url, settings.db_pool_size)
+    db.init_app(app, settings.database_url, settings.db_pool_size, iam_auth=settings.database_iam_auth)
     redis_client.init_app(app, settings.redis_url, settings.host_ttl_seconds)
     tracing.init_app(app)
     admin.init_app(app)

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///var/gateway.db", description="postgres://… (production) or sqlite:///path."
     )
+    database_iam_auth: bool = Field(
+        False,
+        description="Log in to PostgreSQL with a fresh IAM token per connection (RDS Proxy), no password.",
+    )
     db_pool_size: int = Field(5, ge=1, le=100, description="Connections per process (Postgres).")
     redis_url: RedisUrl = Field("redis://127.0.0.1:6379/0", description="Redis for state, jobs, limits.")
     admin_token: str | None = Field(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -71,9 +73,16 @@ def sqlalchemy_url(database_url: str) -> str:
     return database_url
 
 
-def create_db_engine(database_url: str, pool_size: int = 5) -> Engine:
-    """Create a pooled engine; SQLite gets WAL and a busy timeout for concurrent workers."""
+def create_db_engine(database_url: str, pool_size: int = 5, iam_auth: bool = False) -> Engine:
+    """Create a pooled engine; SQLite gets WAL and a busy timeout for concurrent workers.
+
+    With `iam_auth` (DATABASE_IAM_AUTH, for RDS Proxy) every new PostgreSQL connection
+    carries a fresh IAM authentication token as its password: tokens live 15 minutes, pooled
+    connections outlive them, and no database password is stored anywhere.
+    """
     url = sqlalchemy_url(database_url)
+    if iam_auth and url.startswith("sqlite"):
+        raise ValueError("DATABASE_IAM_AUTH needs a PostgreSQL DATABASE_URL")
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if path and path != ":memory:":
@@ -88,7 +97,7 @@ def create_db_engine(database_url: str, pool_size: int = 5) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -96,11 +105,28 @@ def create_db_engine(database_url: str, pool_size: int = 5) -> Engine:
         pool_recycle=300,
         connect_args={"connect_timeout": 5},
     )
+    if iam_auth:
+        sa.event.listen(engine, "do_connect", _iam_token_password)
+    return engine
 
 
-def init_app(app: Flask, database_url: str, pool_size: int) -> None:
+@functools.cache
+def _rds() -> Any:
+    import boto3  # the Lambda runtime ships it; only IAM-authenticated deployments import it
+
+    return boto3.client("rds")
+
+
+def _iam_token_password(_dialect, _record, _cargs, cparams: dict) -> None:
+    """Put a fresh IAM auth token for this host, port and user in the connection's password."""
+    cparams["password"] = _rds().generate_db_auth_token(
+        DBHostname=cparams["host"], Port=int(cparams.get("port") or 5432), DBUsername=cparams["user"]
+    )
+
+
+def init_app(app: Flask, database_url: str, pool_size: int, iam_auth: bool = False) -> None:
     """Attach the engine to the app."""
-    app.extensions["db_engine"] = create_db_engine(database_url, pool_size)
+    app.extensions["db_engine"] = create_db_engine(database_url, pool_size, iam_auth=iam_auth)
 
 
 def get_engine() -> Engine:

@@ -19,6 +19,15 @@ locals {
     var.developer_jid == "" ? {} : { DEVELOPER_JID = var.developer_jid },
   )
 
+  # The API goes through RDS Proxy when there is one: IAM token instead of a password.
+  proxy_database_url = var.db_use_rds_proxy ? format(
+    "postgresql://%s@%s:%d/%s?sslmode=require",
+    module.database.username,
+    module.database.proxy_endpoint,
+    module.database.port,
+    module.database.database_name,
+  ) : null
+
   database_url = format(
     "postgresql://%s:%s@%s:%d/%s?sslmode=require",
     module.database.username,
@@ -49,13 +58,16 @@ module "secrets" {
   source = "../../modules/secrets"
 
   name = local.name
-  runtime_environment = {
-    DATABASE_URL = local.database_url
-    REDIS_URL    = local.redis_url
-  }
+  runtime_environment = merge(
+    {
+      DATABASE_URL = local.database_url
+      REDIS_URL    = local.redis_url
+    },
+    var.db_use_rds_proxy ? { PROXY_DATABASE_URL = local.proxy_database_url } : {},
+  )
   # Production settings refuse the development EVENTS_SECRET, so every role carries it.
   runtime_roles = {
-    api          = ["DATABASE_URL", "REDIS_URL", "EVENTS_SECRET", "ADMIN_TOKEN"]
+    api          = [var.db_use_rds_proxy ? "DATABASE_URL=PROXY_DATABASE_URL" : "DATABASE_URL", "REDIS_URL", "EVENTS_SECRET", "ADMIN_TOKEN"]
     worker       = ["DATABASE_URL", "REDIS_URL", "EVENTS_SECRET"]
     session_host = ["REDIS_URL", "EVENTS_SECRET"]
   }
@@ -83,10 +95,13 @@ module "database" {
   vpc_id          = module.network.vpc_id
   subnet_ids      = module.network.private_subnet_ids
   master_password = module.secrets.values["DB_PASSWORD"]
-  client_security_group_ids = {
-    api    = module.api.security_group_id
-    worker = module.worker.security_group_id
-  }
+  # The workers (and their migrations) connect directly; the Lambda through the proxy.
+  client_security_group_ids = merge(
+    { worker = module.worker.security_group_id },
+    var.db_use_rds_proxy ? {} : { api = module.api.security_group_id },
+  )
+  use_rds_proxy                   = var.db_use_rds_proxy
+  proxy_client_security_group_ids = { api = module.api.security_group_id }
 
   instance_class        = var.db_instance_class
   multi_az              = var.db_multi_az
@@ -115,15 +130,16 @@ module "redis" {
 module "api" {
   source = "../../modules/api"
 
-  name               = "${local.name}-api"
-  artifact_bucket    = module.artifacts.bucket_name
-  artifact_key       = module.artifacts.lambda_s3_key
-  source_code_hash   = module.artifacts.lambda_source_code_hash
-  environment        = local.common_environment
-  runtime_secret_arn = module.secrets.runtime_secret_arns["api"]
-  vpc_id             = module.network.vpc_id
-  subnet_ids         = module.network.private_subnet_ids
-  media_bucket_arns  = [module.media.bucket_arn]
+  name                 = "${local.name}-api"
+  artifact_bucket      = module.artifacts.bucket_name
+  artifact_key         = module.artifacts.lambda_s3_key
+  source_code_hash     = module.artifacts.lambda_source_code_hash
+  environment          = local.common_environment
+  runtime_secret_arn   = module.secrets.runtime_secret_arns["api"]
+  database_connect_arn = module.database.proxy_connect_arn
+  vpc_id               = module.network.vpc_id
+  subnet_ids           = module.network.private_subnet_ids
+  media_bucket_arns    = [module.media.bucket_arn]
 
   timeout_seconds   = var.lambda_timeout_seconds
   qr_wait_seconds   = var.qr_wait_seconds

@@ -222,3 +222,9 @@ variable "backlog_per_worker_target" {
   description = "Inbound jobs waiting per worker to scale toward."
   default     = 20
 }
+
+variable "db_use_rds_proxy" {
+  type        = bool
+  description = "Put RDS Proxy between the API Lambda and PostgreSQL (IAM auth, TLS); the workers stay direct."
+  default     = true
+}

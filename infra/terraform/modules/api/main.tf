@@ -20,6 +20,8 @@ locals {
       SECRETS_ARN         = var.runtime_secret_arn
       SECRETS_TTL_SECONDS = tostring(var.secrets_ttl_seconds)
     },
+    # Through RDS Proxy: each new connection logs in with an IAM token, no password anywhere.
+    var.database_connect_arn == null ? {} : { DATABASE_IAM_AUTH = "true" },
     var.environment,
   )
 }
@@ -63,6 +65,22 @@ resource "aws_iam_role" "this" {
 resource "aws_iam_role_policy_attachment" "vpc_access" {
   role       = aws_iam_role.this.name
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+resource "aws_iam_role_policy" "database_connect" {
+  count = var.database_connect_arn == null ? 0 : 1
+
+  name = "database-iam-auth"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "ConnectThroughProxy"
+      Effect   = "Allow"
+      Action   = ["rds-db:connect"]
+      Resource = var.database_connect_arn
+    }]
+  })
 }
 
 resource "aws_iam_role_policy" "media" {

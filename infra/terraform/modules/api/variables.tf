@@ -204,3 +204,9 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "database_connect_arn" {
+  type        = string
+  description = "rds-db:connect resource of the database user behind RDS Proxy; set, the function logs in with IAM tokens (DATABASE_IAM_AUTH). Null = password in DATABASE_URL."
+  default     = null
+}

@@ -27,3 +27,13 @@ output "instance_id" {
   description = "RDS instance identifier."
   value       = aws_db_instance.this.identifier
 }
+
+output "proxy_endpoint" {
+  description = "Host name of the RDS Proxy, or null without one."
+  value       = one(aws_db_proxy.this[*].endpoint)
+}
+
+output "proxy_connect_arn" {
+  description = "Resource of the rds-db:connect permission a proxy client needs, or null without a proxy."
+  value       = local.proxy_connect_arn
+}

@@ -146,3 +146,15 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "use_rds_proxy" {
+  type        = bool
+  description = "Put an RDS Proxy (IAM auth required, TLS required) in front of the database."
+  default     = false
+}
+
+variable "proxy_client_security_group_ids" {
+  type        = map(string)
+  description = "Security groups let into the proxy, by name (e.g. the API Lambda)."
+  default     = {}
+}

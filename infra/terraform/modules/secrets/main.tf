@@ -56,12 +56,13 @@ resource "aws_secretsmanager_secret" "runtime" {
 resource "aws_secretsmanager_secret_version" "runtime" {
   for_each = var.runtime_roles
 
-  secret_id     = aws_secretsmanager_secret.runtime[each.key].id
-  secret_string = jsonencode({ for n in each.value : n => local.runtime[n] })
+  secret_id = aws_secretsmanager_secret.runtime[each.key].id
+  # "NAME" takes the value of NAME; "NAME=SOURCE" stores SOURCE's value under NAME.
+  secret_string = jsonencode({ for n in each.value : split("=", n)[0] => local.runtime[reverse(split("=", n))[0]] })
 
   lifecycle {
     precondition {
-      condition     = alltrue([for n in each.value : contains(keys(local.runtime), n)])
+      condition     = alltrue([for n in each.value : contains(keys(local.runtime), reverse(split("=", n))[0])])
       error_message = "runtime_roles names a variable that is neither generated nor in runtime_environment."
     }
   }

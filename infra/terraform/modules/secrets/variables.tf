@@ -39,7 +39,7 @@ variable "runtime_environment" {
 
 variable "runtime_roles" {
   type        = map(list(string))
-  description = "Per process role, the secret environment names its runtime secret holds (least privilege), e.g. { session_host = [\"REDIS_URL\", \"EVENTS_SECRET\"] }."
+  description = "Per process role, the secret environment names its runtime secret holds (least privilege), e.g. { session_host = [\"REDIS_URL\", \"EVENTS_SECRET\"] }; \"NAME=SOURCE\" stores SOURCE's value as NAME (the API's DATABASE_URL through the proxy)."
   default     = {}
 
   validation {

@@ -90,6 +90,19 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_db_proxy_default_target_group" {
+    defaults = {
+      name = "default" # what AWS names every proxy's default group
+    }
+  }
+
+  mock_resource "aws_db_proxy" {
+    defaults = {
+      arn      = "arn:aws:rds:ap-southeast-3:123456789012:db-proxy:prx-0123456789abcdef0"
+      endpoint = "wagw-production.proxy-abc.ap-southeast-3.rds.amazonaws.com"
+    }
+  }
+
   mock_resource "aws_autoscaling_policy" {
     defaults = {
       arn = "arn:aws:autoscaling:ap-southeast-3:123456789012:scalingPolicy:mock"
@@ -134,6 +147,11 @@ run "production_applies" {
   assert {
     condition     = module.session_hosts.scaling_policy_arn != null && module.worker.scaling_policy_arn != null
     error_message = "Production scales its session hosts and its workers."
+  }
+
+  assert {
+    condition     = module.database.proxy_endpoint != null && startswith(module.database.proxy_connect_arn, "arn:aws:rds-db:ap-southeast-3:123456789012:dbuser:")
+    error_message = "Production puts RDS Proxy in front of PostgreSQL and lets the API connect through it with IAM."
   }
 }
 

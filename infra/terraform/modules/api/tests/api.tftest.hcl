@@ -108,3 +108,33 @@ run "timeouts_beyond_api_gateway_are_refused" {
 
   expect_failures = [var.timeout_seconds]
 }
+
+run "through_rds_proxy_the_function_logs_in_with_iam_tokens" {
+  command = apply
+
+  variables {
+    database_connect_arn = "arn:aws:rds-db:ap-southeast-3:123456789012:dbuser:prx-0123456789abcdef0/wagw"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["DATABASE_IAM_AUTH"] == "true"
+    error_message = "the function signs its database logins"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_iam_role_policy.database_connect[0].policy).Statement[0].Action == ["rds-db:connect"] &&
+      jsondecode(aws_iam_role_policy.database_connect[0].policy).Statement[0].Resource == "arn:aws:rds-db:ap-southeast-3:123456789012:dbuser:prx-0123456789abcdef0/wagw"
+    )
+    error_message = "the function may connect as the application user through this proxy only"
+  }
+}
+
+run "without_a_proxy_there_is_no_iam_login" {
+  command = plan
+
+  assert {
+    condition     = length(aws_iam_role_policy.database_connect) == 0 && !contains(keys(aws_lambda_function.this.environment[0].variables), "DATABASE_IAM_AUTH")
+    error_message = "no proxy, no IAM database login"
+  }
+}

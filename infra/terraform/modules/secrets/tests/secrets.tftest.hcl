@@ -50,3 +50,22 @@ run "unknown_names_are_refused" {
 
   expect_failures = [aws_secretsmanager_secret_version.runtime]
 }
+
+run "a_role_may_take_a_value_under_another_name" {
+  command = apply
+
+  variables {
+    runtime_environment = { DATABASE_URL = "postgresql://u:p@db:5432/wagw", PROXY_DATABASE_URL = "postgresql://u@proxy:5432/wagw" }
+    runtime_roles       = { api = ["DATABASE_URL=PROXY_DATABASE_URL"], worker = ["DATABASE_URL"] }
+  }
+
+  assert {
+    condition     = jsondecode(aws_secretsmanager_secret_version.runtime["api"].secret_string) == { DATABASE_URL = "postgresql://u@proxy:5432/wagw" }
+    error_message = "NAME=SOURCE stores SOURCE's value as NAME"
+  }
+
+  assert {
+    condition     = jsondecode(aws_secretsmanager_secret_version.runtime["worker"].secret_string) == { DATABASE_URL = "postgresql://u:p@db:5432/wagw" }
+    error_message = "a plain NAME keeps its own value"
+  }
+}
