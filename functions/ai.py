@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import redis
-import requests
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from contract import logs, metrics
 from functions.errors import AiDownstreamError, AiTimeout
 
 if TYPE_CHECKING:
+    import requests
+
     from functions.config import Settings
 
 log = logs.get_logger(__name__)
@@ -26,7 +27,17 @@ REPLY_KEYS = ("reply", "output", "response")
 CONNECT_TIMEOUT_SECONDS = 5.0
 # A reply is a chat message; a body this large is a broken backend, not an answer.
 MAX_BODY_BYTES = 1024 * 1024
-_session = requests.Session()
+_sessions: list[requests.Session] = []  # one pooled session per process, made on first use
+
+
+def _session() -> requests.Session:
+    import requests  # ~45 ms of import that only AI calls need, not every cold start
+
+    if not _sessions:
+        _sessions.append(requests.Session())
+    return _sessions[0]
+
+
 _CHARSET = re.compile(r"charset=([\w\-]+)", re.I)
 
 
@@ -109,9 +120,11 @@ def call_ai(
     headers = {"Accept": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
+    import requests
+
     started = time.monotonic()
     try:
-        response = _session.post(
+        response = _session().post(
             endpoint,
             json=payload,
             headers=headers,

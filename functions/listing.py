@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -103,6 +102,8 @@ def list_sessions(
 
 def chrome_pss() -> dict[str, int]:
     """Return each agent's Chrome PSS in bytes, as reported by the live hosts that can be reached."""
+    import requests  # only this admin listing scrapes the hosts
+
     found: dict[str, int] = {}
     for host in get_host_registry().live_hosts(time.time()):
         if not host.metrics_url:

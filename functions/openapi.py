@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from pydantic import BaseModel
 from spectree import Response, SpecTree
+from spectree.model_adapter.pydantic_adapter import PydanticModelAdapter
 
 from functions import errors
 from functions.schemas import AGENT_ID_PATTERN, MESSAGE_ID_PATTERN, ErrorResponse
@@ -28,8 +29,26 @@ DESCRIPTION = "Links a WhatsApp account to each AI agent: sessions, sends and th
 # Tags say who may call an operation; `document` turns them into security requirements.
 AGENT, ADMIN, OPS = "agents", "sessions", "ops"
 
+
+class _SchemaOnce(PydanticModelAdapter):
+    """spectree asks for the same models' JSON schemas for every route (each route's error
+    answers are the same ErrorResponse), about 200 times at import; each is computed once.
+    spectree deep-copies what it is given, so sharing the cached dict is safe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._schemas: dict[tuple[Any, str, str], dict[str, Any]] = {}
+
+    def json_schema(self, model: type[Any], *, ref_template: str, mode: Any = "validation") -> dict[str, Any]:
+        key = (model, ref_template, mode)
+        if key not in self._schemas:
+            self._schemas[key] = super().json_schema(model, ref_template=ref_template, mode=mode)
+        return self._schemas[key]
+
+
 api = SpecTree(
     "flask",
+    model_adapter=_SchemaOnce(),
     mode="strict",  # only the decorated public routes; not the UI pages or the internal ones
     annotations=False,
     title=TITLE,
