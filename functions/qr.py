@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import io
 
-import qrcode
-from qrcode import ERROR_CORRECT_L
-
 CONTENT_TYPE = "image/png"
 
 
 def qr_png(text: str) -> bytes:
     """Return a PNG of the QR code for `text` (quiet zone kept so phones scan it)."""
+    # qrcode pulls in Pillow (~90 ms, most of it ImageFont): paid by the first QR, not each cold start.
+    import qrcode
+    from qrcode import ERROR_CORRECT_L
+
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_L, box_size=8, border=4)
     code.add_data(text)
     code.make(fit=True)
