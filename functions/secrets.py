@@ -78,6 +78,11 @@ class RuntimeSecrets:
                     log.error("could not re-read the runtime secret; keeping the last values", error=str(exc))
             return dict(self._values or {})
 
+    def expire(self) -> None:
+        """Read the secret again on the next use (the last values stay as the fallback)."""
+        with self._lock:
+            self._read_at = float("-inf")
+
     def settings_update(self) -> dict[str, str]:
         """Return the Settings fields the secret sets."""
         return {field: self.values()[name] for name, field in FIELDS.items() if name in self.values()}

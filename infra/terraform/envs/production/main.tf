@@ -137,6 +137,7 @@ module "api" {
   environment          = local.common_environment
   runtime_secret_arn   = module.secrets.runtime_secret_arns["api"]
   database_connect_arn = module.database.proxy_connect_arn
+  snap_start           = var.lambda_snap_start
   vpc_id               = module.network.vpc_id
   subnet_ids           = module.network.private_subnet_ids
   media_bucket_arns    = [module.media.bucket_arn]

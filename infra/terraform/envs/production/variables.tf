@@ -228,3 +228,9 @@ variable "db_use_rds_proxy" {
   description = "Put RDS Proxy between the API Lambda and PostgreSQL (IAM auth, TLS); the workers stay direct."
   default     = true
 }
+
+variable "lambda_snap_start" {
+  type        = bool
+  description = "Lambda SnapStart for the API: cold starts resume an initialised snapshot instead of importing the app (a snapshot cache charge applies)."
+  default     = true
+}

@@ -130,6 +130,18 @@ resource "aws_lambda_function" "this" {
 
   reserved_concurrent_executions = var.reserved_concurrency
 
+  # SnapStart runs the cold start (imports, app) once per published version and resumes new
+  # containers from its snapshot (functions/snapstart.py re-reads secrets, reopens connections).
+  publish = var.snap_start
+
+  dynamic "snap_start" {
+    for_each = var.snap_start ? [1] : []
+
+    content {
+      apply_on = "PublishedVersions"
+    }
+  }
+
   environment {
     variables = local.environment
   }
@@ -175,10 +187,24 @@ resource "aws_apigatewayv2_api" "this" {
   tags          = var.tags
 }
 
+# SnapStart applies to published versions only: the API calls the alias of the latest one.
+resource "aws_lambda_alias" "live" {
+  count = var.snap_start ? 1 : 0
+
+  name             = "live"
+  description      = "The published version API Gateway invokes (SnapStart)."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
+locals {
+  invoke_arn = var.snap_start ? aws_lambda_alias.live[0].invoke_arn : aws_lambda_function.this.invoke_arn
+}
+
 resource "aws_apigatewayv2_integration" "lambda" {
   api_id                 = aws_apigatewayv2_api.this.id
   integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_function.this.invoke_arn
+  integration_uri        = local.invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 29000
 }
@@ -221,6 +247,7 @@ resource "aws_lambda_permission" "api_gateway" {
   statement_id  = "AllowHttpApiInvoke"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
+  qualifier     = var.snap_start ? aws_lambda_alias.live[0].name : null
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
 }

@@ -32,3 +32,8 @@ output "api_id" {
   description = "Id of the HTTP API (the ApiId dimension of its CloudWatch metrics)."
   value       = aws_apigatewayv2_api.this.id
 }
+
+output "invoke_arn" {
+  description = "What API Gateway invokes: the alias `live` with SnapStart, else the function."
+  value       = local.invoke_arn
+}

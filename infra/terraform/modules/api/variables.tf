@@ -210,3 +210,9 @@ variable "database_connect_arn" {
   description = "rds-db:connect resource of the database user behind RDS Proxy; set, the function logs in with IAM tokens (DATABASE_IAM_AUTH). Null = password in DATABASE_URL."
   default     = null
 }
+
+variable "snap_start" {
+  type        = bool
+  description = "Lambda SnapStart (python3.12+): publish a version per deploy, snapshot its initialised app, invoke it through the alias `live`. Cold starts skip imports and app set-up; costs a snapshot cache charge."
+  default     = false
+}

@@ -71,6 +71,13 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_lambda_alias" {
+    defaults = {
+      arn        = "arn:aws:lambda:ap-southeast-3:123456789012:function:mock:live"
+      invoke_arn = "arn:aws:apigateway:ap-southeast-3:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-southeast-3:123456789012:function:mock:live/invocations"
+    }
+  }
+
   mock_resource "aws_lambda_function" {
     defaults = {
       arn        = "arn:aws:lambda:ap-southeast-3:123456789012:function:mock"
@@ -152,6 +159,11 @@ run "production_applies" {
   assert {
     condition     = module.database.proxy_endpoint != null && startswith(module.database.proxy_connect_arn, "arn:aws:rds-db:ap-southeast-3:123456789012:dbuser:")
     error_message = "Production puts RDS Proxy in front of PostgreSQL and lets the API connect through it with IAM."
+  }
+
+  assert {
+    condition     = endswith(module.api.invoke_arn, ":live/invocations")
+    error_message = "Production runs the API with SnapStart, through the alias of its published version."
   }
 }
 

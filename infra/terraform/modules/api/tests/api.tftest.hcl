@@ -26,6 +26,13 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_lambda_alias" {
+    defaults = {
+      arn        = "arn:aws:lambda:ap-southeast-3:123456789012:function:mock:live"
+      invoke_arn = "arn:aws:apigateway:ap-southeast-3:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-southeast-3:123456789012:function:mock:live/invocations"
+    }
+  }
+
   mock_resource "aws_lambda_function" {
     defaults = {
       arn        = "arn:aws:lambda:ap-southeast-3:123456789012:function:mock"
@@ -136,5 +143,37 @@ run "without_a_proxy_there_is_no_iam_login" {
   assert {
     condition     = length(aws_iam_role_policy.database_connect) == 0 && !contains(keys(aws_lambda_function.this.environment[0].variables), "DATABASE_IAM_AUTH")
     error_message = "no proxy, no IAM database login"
+  }
+}
+
+run "snap_start_publishes_versions_and_the_api_invokes_the_alias" {
+  command = apply
+
+  variables {
+    snap_start = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.publish && one(aws_lambda_function.this.snap_start).apply_on == "PublishedVersions"
+    error_message = "SnapStart needs published versions"
+  }
+
+  assert {
+    condition     = aws_lambda_alias.live[0].function_version == aws_lambda_function.this.version && aws_apigatewayv2_integration.lambda.integration_uri == aws_lambda_alias.live[0].invoke_arn
+    error_message = "the API invokes the alias of the newest version (SnapStart does not apply to $LATEST)"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.api_gateway.qualifier == "live"
+    error_message = "API Gateway may invoke the alias"
+  }
+}
+
+run "without_snap_start_the_api_invokes_the_function" {
+  command = plan
+
+  assert {
+    condition     = length(aws_lambda_alias.live) == 0 && !aws_lambda_function.this.publish
+    error_message = "no SnapStart, no versions or alias"
   }
 }
