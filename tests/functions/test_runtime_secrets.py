@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from functions.app import create_app
 from functions.config import Settings
@@ -15,15 +12,6 @@ from tests.support.apps import close_app
 from tests.support.waiting import wait_until
 
 NAME = "wagw/runtime"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-3")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        yield boto3.client("secretsmanager")
 
 
 def settings(redis_url: str, arn: str, ttl: float) -> Settings:

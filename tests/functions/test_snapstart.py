@@ -8,27 +8,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 
-import boto3
-import pytest
 import sqlalchemy as sa
-from moto import mock_aws
 
 from devstack.process import PYTHON
 from functions import snapstart
 from functions.app import create_app
 from functions.config import Settings
 from tests.support.apps import close_app
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-3")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        yield boto3.client("secretsmanager")
 
 
 def requeue(client, token: str) -> int:
