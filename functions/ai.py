@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -27,15 +28,14 @@ REPLY_KEYS = ("reply", "output", "response")
 CONNECT_TIMEOUT_SECONDS = 5.0
 # A reply is a chat message; a body this large is a broken backend, not an answer.
 MAX_BODY_BYTES = 1024 * 1024
-_sessions: list[requests.Session] = []  # one pooled session per process, made on first use
 
 
+@functools.cache
 def _session() -> requests.Session:
+    """Return this process's pooled HTTP session, made on first use."""
     import requests  # ~45 ms of import that only AI calls need, not every cold start
 
-    if not _sessions:
-        _sessions.append(requests.Session())
-    return _sessions[0]
+    return requests.Session()
 
 
 _CHARSET = re.compile(r"charset=([\w\-]+)", re.I)
