@@ -22,8 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from rq import Queue, Worker
+from rq.registry import FailedJobRegistry
 
-from contract import keys, logs, metrics
+from contract import jobs, keys, logs, metrics
+from contract.hosts import HostRegistry
+from contract.live import LiveStateStore
 
 log = logs.get_logger(__name__)
 
@@ -93,13 +97,6 @@ def deployment_gauges(
     client: redis.Redis, rq_client: redis.Redis, now: float, host_ttl: float
 ) -> list[Datum]:
     """Read the deployment-wide values the alarms and the worker scaling policy watch."""
-    from rq import Queue, Worker
-    from rq.registry import FailedJobRegistry
-
-    from contract import jobs
-    from contract.hosts import HostRegistry
-    from contract.live import LiveStateStore
-
     inbound = Queue(jobs.INBOUND_QUEUE, connection=rq_client, serializer=jobs.SERIALIZER)
     depth = inbound.count
     workers = Worker.count(queue=inbound)

@@ -185,7 +185,7 @@ class SessionHost:
                     lane.want_running = True
                     lane.wake()
                 return
-            running = sum(1 for other in self.lanes.values() if not other.finished)
+            running = self._running()
             if running >= self.settings.max_sessions:
                 raise HostFull(f"host {self.host_id} already runs {running} sessions")
             lane = AgentLane(self.context, agent_id, self.session_for(agent_id))
@@ -198,7 +198,11 @@ class SessionHost:
     def sessions_running(self) -> int:
         """Return how many sessions (lanes not finished) this host runs."""
         with self._lock:
-            return sum(1 for lane in self.lanes.values() if not lane.finished)
+            return self._running()
+
+    def _running(self) -> int:
+        """Count the lanes not finished; the caller holds the lock."""
+        return sum(1 for lane in self.lanes.values() if not lane.finished)
 
     def snapshot(self) -> list[tuple[str, str, int]]:
         """Return (agent, state, Chrome PSS bytes) for each session, for /metrics."""
